@@ -1,0 +1,143 @@
+import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+import { TollgateError } from "../lib/errors.ts";
+import { requirementsV1, type Offer, type PaymentRequirementsV1 } from "../payment/challenge.ts";
+import type { PaymentSubmission } from "../payment/header.ts";
+import { verifyLocally } from "../payment/local-verify.ts";
+import { readQuote } from "../payment/quote.ts";
+import type { CallDeps } from "./deps.ts";
+import type { Plan } from "./plan.ts";
+
+/** A payment that matched its quote and passed the local checks; not yet reserved or verified. */
+export interface AcceptedPayment {
+  version: 1 | 2;
+  payer: `0x${string}`;
+  nonce: `0x${string}`;
+  amount: bigint;
+  validBefore: number;
+  /** The model the agent paid for and the output cap its price assumed. */
+  model: string;
+  outputCap: number;
+  /** What goes to the facilitator, in the payload's own protocol version. */
+  payload: PaymentPayload;
+  requirements: PaymentRequirements;
+}
+
+/**
+ * Matches a decoded payment to the quote it pays for. v2 clients echo the requirements, quote
+ * included, in `accepted`, so the paid retry runs at exactly the quoted model and price. v1
+ * payloads echo nothing: they are matched against the quote for the current plan.
+ */
+export async function acceptPayment(deps: CallDeps, plan: Plan, submission: PaymentSubmission): Promise<AcceptedPayment> {
+  const { terms } = deps;
+  const nowSeconds = Math.floor(deps.now() / 1000);
+  let model: string;
+  let outputCap: number;
+  let amount: bigint;
+  let requirements: PaymentRequirements | PaymentRequirementsV1;
+
+  if (submission.version === 2) {
+    const { accepted } = submission;
+    checkScheme(accepted.scheme, accepted.network, terms.network, "accepted");
+    if (accepted.asset.toLowerCase() !== terms.asset.toLowerCase()) {
+      throw new TollgateError("unsupported_payment", `accepted.asset ${accepted.asset} is not the accepted token ${terms.asset}`, {
+        param: "accepted.asset",
+        details: { reason: "wrong_asset" },
+      });
+    }
+    if (accepted.payTo.toLowerCase() !== terms.payTo.toLowerCase()) {
+      throw new TollgateError("payment_mismatch", `accepted.payTo ${accepted.payTo} is not this gateway's payTo ${terms.payTo}`, {
+        param: "accepted.payTo",
+        details: { reason: "pay_to_mismatch" },
+      });
+    }
+    const token = accepted.extra["quote"];
+    if (typeof token !== "string") {
+      throw new TollgateError("quote_invalid", "accepted.extra.quote is missing: pay the requirements from this gateway's 402", {
+        param: "accepted.extra.quote",
+        details: { reason: "missing" },
+      });
+    }
+    const check = readQuote(token, deps.quoteSecret, nowSeconds);
+    if (!check.ok) {
+      const what = { malformed: "is malformed", bad_signature: "was altered or signed by another gateway", expired: "has expired; request a new one" }[check.reason];
+      throw new TollgateError("quote_invalid", `accepted.extra.quote ${what}`, { param: "accepted.extra.quote", details: { reason: check.reason } });
+    }
+    const { claims } = check;
+    if (claims.body !== plan.bodyHash) {
+      throw new TollgateError("payment_mismatch", "the quote was issued for a different request body", {
+        param: "accepted.extra.quote",
+        details: { reason: "quote_for_other_body" },
+      });
+    }
+    if (accepted.amount !== claims.amount) {
+      throw new TollgateError("payment_mismatch", `accepted.amount ${accepted.amount} differs from the quoted ${claims.amount}`, {
+        param: "accepted.amount",
+        details: { reason: "amount_not_quoted" },
+      });
+    }
+    if (!deps.catalog.has(claims.model)) {
+      throw new TollgateError("quote_invalid", `the quoted model ${claims.model} is no longer offered`, { details: { reason: "model_gone" } });
+    }
+    model = claims.model;
+    outputCap = claims.cap;
+    amount = BigInt(claims.amount);
+    // Forward the client's own requirements: the facilitator checks the payload against them.
+    requirements = { ...accepted, network: terms.network, asset: terms.asset, payTo: terms.payTo } satisfies PaymentRequirements;
+  } else {
+    if (terms.v1Network === undefined) {
+      throw new TollgateError("unsupported_payment", `x402 v1 has no name for ${terms.network}; pay with PAYMENT-SIGNATURE (v2)`, {
+        param: "X-PAYMENT",
+        details: { reason: "v1_unavailable" },
+      });
+    }
+    checkScheme(submission.scheme, submission.network, terms.v1Network, "X-PAYMENT");
+    const primary = plan.candidates[0];
+    model = primary.model;
+    outputCap = primary.outputCap;
+    amount = primary.price;
+    requirements = requirementsV1(terms, offerFor(plan), terms.v1Network);
+  }
+
+  const payer = await verifyLocally({
+    terms,
+    authorization: submission.authorization,
+    signature: submission.signature,
+    expectedAmount: amount,
+    nowSeconds,
+  });
+  return {
+    version: submission.version,
+    payer,
+    nonce: submission.authorization.nonce,
+    amount,
+    validBefore: Number(submission.authorization.validBefore),
+    model,
+    outputCap,
+    // The facilitator re-parses these with its own schemas; they are the agent's bytes, already validated above.
+    payload: submission.raw as PaymentPayload,
+    requirements: requirements as PaymentRequirements,
+  };
+}
+
+function checkScheme(scheme: string, network: string, expectedNetwork: string, param: string): void {
+  if (scheme !== "exact") {
+    throw new TollgateError("unsupported_payment", `scheme '${scheme}' is not accepted; use 'exact'`, { param: `${param}.scheme`, details: { reason: "wrong_scheme" } });
+  }
+  if (network !== expectedNetwork) {
+    throw new TollgateError("unsupported_payment", `network '${network}' is not accepted; use '${expectedNetwork}'`, {
+      param: `${param}.network`,
+      details: { reason: "wrong_network" },
+    });
+  }
+}
+
+/** The offer a plan makes for its primary candidate: what the 402 shows and v1 payments match. */
+export function offerFor(plan: Plan): Offer {
+  const primary = plan.candidates[0];
+  return {
+    amount: primary.price,
+    quote: plan.quote,
+    resourceUrl: plan.resourceUrl,
+    description: `Chat completion on ${primary.model} (${plan.decision.task}), up to ${primary.outputCap} output tokens`,
+  };
+}

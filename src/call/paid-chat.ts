@@ -1,0 +1,210 @@
+import type { SettleResponse } from "@x402/core/types";
+import { randomUUID } from "node:crypto";
+import { TollgateError } from "../lib/errors.ts";
+import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import type { PaymentHeaders } from "../payment/header.ts";
+import { readPaymentHeader } from "../payment/header.ts";
+import { upstreamCost } from "../payment/pricing.ts";
+import type { ChatResult, ChatStream, Usage } from "../providers/types.ts";
+import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.ts";
+import type { CallDeps } from "./deps.ts";
+import { executeWithFailover, type Attempt } from "./execute.ts";
+import { planCall, priceCandidate, type Plan } from "./plan.ts";
+import { settlePayment } from "./settle.ts";
+
+export interface ChatInput {
+  body: unknown;
+  headers: PaymentHeaders;
+  resourceUrl: string;
+  requestId: string;
+  /** Aborted when the agent goes away. */
+  signal: AbortSignal;
+}
+
+/** What a served call reports in x-tollgate-* headers. */
+export interface CallMeta {
+  requestId: string;
+  model: string;
+  provider: string;
+  strategy: string;
+  task: string;
+  price: bigint;
+  /** Milliseconds spent outside the upstream call. */
+  overheadMs: () => number;
+}
+
+export type ChatOutcome =
+  | { kind: "payment_required"; plan: Plan; challenge: Challenge }
+  | { kind: "completed"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; body: Record<string, unknown>; settlement: SettleResponse }
+  | { kind: "streaming"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; events: AsyncIterable<Uint8Array | string> };
+
+/**
+ * The paid call (DESIGN.md "One paid call, end to end"): plan -> challenge, or
+ * accept -> reserve -> facilitator verify -> execute -> settle -> record.
+ * An agent never pays for a call it did not get: settlement happens only after the upstream
+ * served it, and a failure before that releases the reservation.
+ */
+export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOutcome> {
+  const started = performance.now();
+  const plan = planCall(deps, input.body, input.resourceUrl);
+  const submission = readPaymentHeader(input.headers);
+  if (submission === undefined) {
+    return { kind: "payment_required", plan, challenge: buildChallenge(deps.terms, offerFor(plan), "Payment required to run this call") };
+  }
+
+  const paid = await acceptPayment(deps, plan, submission);
+  await reserve(deps, plan, paid, input.requestId);
+  await verifyWithFacilitator(deps, paid, input.requestId);
+
+  const attempts = attemptsFor(deps, plan, paid);
+  let upstreamMs = 0;
+  const meta = (provider: string, model: string): CallMeta => ({
+    requestId: input.requestId,
+    model,
+    provider,
+    strategy: plan.decision.strategy,
+    task: plan.decision.task,
+    price: paid.amount,
+    overheadMs: () => Math.max(0, Math.round(performance.now() - started - upstreamMs)),
+  });
+
+  if (plan.request.stream === true) {
+    const upstreamStart = performance.now();
+    const served = await executeWithFailover<ChatStream>(deps, plan.request, attempts, input.signal, "stream").catch((error: unknown) =>
+      failCall(deps, input.requestId, error),
+    );
+    upstreamMs = performance.now() - upstreamStart;
+    const callMeta = meta(served.result.provider, served.attempt.model.id);
+    return { kind: "streaming", plan, paid, meta: callMeta, events: streamThenSettle(deps, paid, served.result, served.attempt, input.requestId, started) };
+  }
+
+  const upstreamStart = performance.now();
+  const served = await executeWithFailover<ChatResult>(deps, plan.request, attempts, input.signal, "chat").catch((error: unknown) =>
+    failCall(deps, input.requestId, error),
+  );
+  upstreamMs = performance.now() - upstreamStart;
+  await recordServed(deps, input.requestId, served.result.provider, served.attempt, served.result.usage, started, undefined);
+  const settlement = await settlePayment(deps, paid, input.requestId);
+  return { kind: "completed", plan, paid, meta: meta(served.result.provider, served.attempt.model.id), body: served.result.body, settlement };
+}
+
+async function reserve(deps: CallDeps, plan: Plan, paid: AcceptedPayment, requestId: string): Promise<void> {
+  const outcome = await deps.ledger.reserve({
+    id: requestId,
+    payer: paid.payer,
+    nonce: paid.nonce,
+    network: deps.terms.network,
+    asset: deps.terms.asset,
+    payTo: deps.terms.payTo,
+    amount: paid.amount,
+    model: paid.model,
+    strategy: plan.decision.strategy,
+    task: plan.decision.task,
+    validBefore: paid.validBefore,
+    createdAt: new Date(deps.now()),
+  });
+  if (outcome.kind === "duplicate") {
+    throw new TollgateError("payment_replayed", `payment nonce ${paid.nonce} from ${paid.payer} was already used (call ${outcome.existing.id}); sign a new payment`, {
+      details: { reason: "nonce_reused" },
+    });
+  }
+}
+
+async function verifyWithFacilitator(deps: CallDeps, paid: AcceptedPayment, requestId: string): Promise<void> {
+  let result;
+  try {
+    result = await deps.facilitator.verify(paid.payload, paid.requirements);
+  } catch (cause) {
+    await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: "facilitator_unavailable" });
+    throw new TollgateError("facilitator_unavailable", "The payment facilitator did not answer /verify; nothing was charged, retry with a new payment", { cause });
+  }
+  if (!result.isValid) {
+    const reason = result.invalidReason ?? "invalid";
+    await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: `verify: ${reason}` });
+    throw new TollgateError("payment_rejected", `The facilitator rejected the payment: ${reason}${result.invalidMessage ? ` (${result.invalidMessage})` : ""}`, {
+      details: { reason },
+    });
+  }
+  await deps.ledger.update(requestId, { status: "verified", at: new Date(deps.now()) });
+}
+
+/** The paid model first, then the plan's other candidates whose own price fits what was paid. */
+function attemptsFor(deps: CallDeps, plan: Plan, paid: AcceptedPayment): Attempt[] {
+  const paidModel = deps.catalog.get(paid.model);
+  if (paidModel === undefined) throw new TollgateError("quote_invalid", `the quoted model ${paid.model} is no longer offered`);
+  const attempts: Attempt[] = [{ model: paidModel.entry, outputCap: paid.outputCap }];
+  for (const candidate of plan.decision.candidates) {
+    if (candidate.model === paid.model) continue;
+    const entry = deps.catalog.get(candidate.model)?.entry;
+    if (entry !== undefined && priceCandidate(deps, candidate, plan.analysis.inputTokens).price <= paid.amount) {
+      attempts.push({ model: entry, outputCap: candidate.outputCap });
+    }
+  }
+  return attempts;
+}
+
+async function failCall(deps: CallDeps, requestId: string, error: unknown): Promise<never> {
+  const message = error instanceof Error ? error.message : String(error);
+  await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: message.slice(0, 500) });
+  throw error;
+}
+
+async function recordServed(deps: CallDeps, requestId: string, provider: string, attempt: Attempt, usage: Usage, started: number, ttftMs: number | undefined): Promise<void> {
+  const rates = deps.catalog.rates(attempt.model.id);
+  await deps.ledger.update(requestId, {
+    status: "served",
+    at: new Date(deps.now()),
+    provider,
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    cachedPromptTokens: usage.cachedPromptTokens,
+    reasoningTokens: usage.reasoningTokens,
+    usageEstimated: usage.estimated,
+    upstreamCost: upstreamCost(rates, usage),
+    latencyMs: Math.round(performance.now() - started),
+    ...(ttftMs === undefined ? {} : { ttftMs }),
+  });
+}
+
+/**
+ * Passes the upstream's SSE bytes through as they arrive, then settles and sends the receipt as
+ * an SSE comment line (ignored by every SSE parser, read by agents that want it). A failure
+ * mid-stream ends the stream with an OpenAI-format error event and is never settled.
+ */
+async function* streamThenSettle(
+  deps: CallDeps,
+  paid: AcceptedPayment,
+  stream: ChatStream,
+  attempt: Attempt,
+  requestId: string,
+  started: number,
+): AsyncGenerator<Uint8Array | string> {
+  let ttftMs: number | undefined;
+  try {
+    for await (const chunk of stream.chunks) {
+      ttftMs ??= Math.round(performance.now() - started);
+      yield chunk;
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: `stream: ${message}`.slice(0, 500) });
+    yield sseError("upstream_error", `The upstream failed mid-stream; you were not charged (${message})`);
+    return;
+  }
+  await recordServed(deps, requestId, stream.provider, attempt, stream.usage(), started, ttftMs);
+  try {
+    const settlement = await settlePayment(deps, paid, requestId);
+    yield `: ${paid.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE"} ${Buffer.from(JSON.stringify(settlement)).toString("base64")}\n\n`;
+  } catch (error) {
+    const code = error instanceof TollgateError ? error.code : "settlement_failed";
+    yield sseError(code, error instanceof Error ? error.message : String(error));
+  }
+}
+
+function sseError(code: string, message: string): string {
+  return `data: ${JSON.stringify({ error: { message, type: "api_error", code, param: null } })}\n\n`;
+}
+
+export function newRequestId(): string {
+  return `req_${randomUUID().replaceAll("-", "")}`;
+}

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { TollgateError } from "../lib/errors.ts";
+import { priceCall } from "../payment/pricing.ts";
+import { bodyHash, signQuote } from "../payment/quote.ts";
+import { analyse } from "../routing/analyse.ts";
+import { decide } from "../routing/decide.ts";
+import type { Analysis, Candidate, Decision } from "../routing/types.ts";
+import { ChatRequest } from "./chat-request.ts";
+import type { CallDeps } from "./deps.ts";
+
+export interface PricedCandidate extends Candidate {
+  /** What the agent pays for this candidate, atomic USDC (worst case, markup included). */
+  price: bigint;
+}
+
+/** A call analysed, routed and priced, before any payment: what the 402 and /v1/route show. */
+export interface Plan {
+  request: ChatRequest;
+  analysis: Analysis;
+  decision: Decision;
+  candidates: [PricedCandidate, ...PricedCandidate[]];
+  bodyHash: string;
+  /** Signed quote for the primary candidate (payment/quote.ts). */
+  quote: string;
+  quoteExpiresAt: number;
+  /** URL of the resource being paid for (x402 `resource`). */
+  resourceUrl: string;
+}
+
+export function parseChatRequest(body: unknown): ChatRequest {
+  const parsed = ChatRequest.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const param = issue === undefined ? undefined : issue.path.map(String).join(".");
+  const message = issue === undefined ? "Request body is invalid" : describeIssue(issue, param ?? "");
+  throw new TollgateError("invalid_request", message, param === undefined || param === "" ? {} : { param });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, param: string): string {
+  if (issue.code === "invalid_type" && issue.input === undefined) return `'${param}' is required`;
+  return param === "" ? issue.message : `'${param}': ${issue.message}`;
+}
+
+export function planCall(deps: CallDeps, body: unknown, resourceUrl: string): Plan {
+  const request = parseChatRequest(body);
+  const analysis = analyse(request);
+  const decision = decide({
+    analysis,
+    requestedModel: request.model,
+    defaultStrategy: deps.defaultStrategy,
+    models: deps.catalog.models(),
+  });
+  const candidates = decision.candidates.map((c) => priceCandidate(deps, c, analysis.inputTokens)) as [PricedCandidate, ...PricedCandidate[]];
+  const primary = candidates[0];
+  const hash = bodyHash(body);
+  const quoteExpiresAt = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
+  const quote = signQuote(
+    { v: 1, body: hash, model: primary.model, amount: primary.price.toString(), cap: primary.outputCap, exp: quoteExpiresAt },
+    deps.quoteSecret,
+  );
+  return { request, analysis, decision, candidates, bodyHash: hash, quote, quoteExpiresAt, resourceUrl };
+}
+
+export function priceCandidate(deps: CallDeps, candidate: Candidate, inputTokens: number): PricedCandidate {
+  const price = priceCall({
+    rates: deps.catalog.rates(candidate.model),
+    inputTokens,
+    outputCap: candidate.outputCap,
+    markupBps: deps.pricing.markupBps,
+    minPrice: deps.pricing.minPrice,
+  });
+  return { ...candidate, price };
+}

@@ -1,0 +1,75 @@
+import { usdToAtomic, type AtomicPerMTok } from "../lib/money.ts";
+import type { Catalog, ModelEntry } from "./schema.ts";
+
+/** A model's list prices in atomic USDC per 1M tokens, converted once when the catalog loads. */
+export interface ModelRates {
+  readonly inputPerMTok: AtomicPerMTok;
+  readonly outputPerMTok: AtomicPerMTok;
+  /** Equals `inputPerMTok` when the provider publishes no cache discount. */
+  readonly cachedInputPerMTok: AtomicPerMTok;
+}
+
+/** A catalog entry with its rates precomputed. */
+export interface IndexedModel {
+  readonly entry: ModelEntry;
+  readonly rates: ModelRates;
+}
+
+function ratesOf(entry: ModelEntry): ModelRates {
+  const inputPerMTok = usdToAtomic(entry.pricing.inputPerMTok);
+  return Object.freeze({
+    inputPerMTok,
+    outputPerMTok: usdToAtomic(entry.pricing.outputPerMTok),
+    cachedInputPerMTok:
+      entry.pricing.cachedInputPerMTok === undefined ? inputPerMTok : usdToAtomic(entry.pricing.cachedInputPerMTok),
+  });
+}
+
+/** Read-only lookups over a parsed catalog, so pricing and routing never re-parse price strings. */
+export class CatalogIndex {
+  readonly #byId: ReadonlyMap<string, IndexedModel>;
+  readonly #models: readonly IndexedModel[];
+  readonly #entries: readonly ModelEntry[];
+
+  constructor(catalog: Catalog) {
+    const byId = new Map<string, IndexedModel>();
+    for (const entry of catalog.models) {
+      // Catalog.parse already refuses duplicates; this guards catalogs built in code.
+      if (byId.has(entry.id)) throw new Error(`duplicate model id in catalog: ${entry.id}`);
+      byId.set(entry.id, Object.freeze({ entry, rates: ratesOf(entry) }));
+    }
+    this.#byId = byId;
+    this.#models = Object.freeze([...byId.values()]);
+    this.#entries = Object.freeze(this.#models.map((m) => m.entry));
+  }
+
+  get(id: string): IndexedModel | undefined {
+    return this.#byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.#byId.has(id);
+  }
+
+  /** Rates of a catalog model. An id outside the catalog is a programming error here: it throws. */
+  rates(id: string): ModelRates {
+    const model = this.#byId.get(id);
+    if (model === undefined) throw new Error(`model not in catalog: ${id}`);
+    return model.rates;
+  }
+
+  /** Every model with its rates, in catalog order (what routing ranks). */
+  models(): readonly IndexedModel[] {
+    return this.#models;
+  }
+
+  /** Every catalog entry, in catalog order (what GET /v1/models lists). */
+  list(): readonly ModelEntry[] {
+    return this.#entries;
+  }
+
+  /** Distinct provider ids, in order of first appearance. */
+  providers(): string[] {
+    return [...new Set(this.#entries.map((m) => m.provider))];
+  }
+}

@@ -1,0 +1,173 @@
+import { z } from "zod";
+import { usdToAtomic } from "./lib/money.ts";
+
+/**
+ * Configuration, parsed once from the environment by main.ts and frozen. Every variable is
+ * documented in README.md ("Environment variables"); test/config.test.ts keeps the two in step.
+ */
+
+const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an 0x-prefixed 20-byte hex address");
+const PrivateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "an 0x-prefixed 32-byte hex private key");
+const UsdAmount = z
+  .string()
+  .regex(/^\d+(\.\d{1,6})?$/, "a decimal USD amount with at most 6 decimals")
+  .transform((s) => usdToAtomic(s));
+const Port = z.coerce.number().int().min(0).max(65535);
+const PositiveInt = z.coerce.number().int().positive();
+const Bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+/** Provider keys and base-URL overrides follow the official SDKs' names: <PROVIDER>_API_KEY, <PROVIDER>_BASE_URL. */
+export const PROVIDER_IDS = ["openai", "anthropic", "google", "mistral", "deepseek", "groq", "openrouter", "together", "fireworks"] as const;
+
+const EnvSchema = z.object({
+  HOST: z.string().default("127.0.0.1"),
+  PORT: Port.default(8402),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** CAIP-2 network. Unset means dev mode: a local hardhat devnet with chainId 84532. */
+  NETWORK: z.string().regex(/^eip155:\d+$/, "a CAIP-2 EVM network id such as eip155:84532").optional(),
+  PAY_TO: Address.optional(),
+  /** Token contract; defaults to the network's USDC. */
+  ASSET: Address.optional(),
+  FACILITATOR_URL: z.url().optional(),
+  FACILITATOR_TIMEOUT_MS: PositiveInt.default(15_000),
+  RPC_URL: z.url().optional(),
+  FACILITATOR_PRIVATE_KEY: PrivateKey.optional(),
+  DEVNET_PORT: Port.default(0),
+  /** HMAC key for stateless quotes; replicas behind one load balancer must share it. */
+  QUOTE_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  QUOTE_TTL_SECONDS: PositiveInt.default(300),
+  PRICE_MARKUP_BPS: z.coerce.number().int().min(0).max(100_000).default(1_000),
+  MIN_PRICE_USD: UsdAmount.default(usdToAtomic("0.0001")),
+  MAX_BODY_BYTES: PositiveInt.default(1_048_576),
+  DEFAULT_STRATEGY: z.enum(["cost", "quality", "balanced", "task"]).default("cost"),
+  CATALOG_PATH: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL").optional(),
+  ADMIN_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  SIMULATOR_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  UPSTREAM_TIMEOUT_MS: PositiveInt.default(120_000),
+  DEV_FAUCET: Bool.default(true),
+});
+
+const ProviderEnv = z.object({ apiKey: z.string().min(1).optional(), baseUrl: z.url().optional() });
+
+export interface ProviderSettings {
+  apiKey: string;
+  baseUrl?: string;
+}
+
+export interface ChainSettings {
+  kind: "devnet" | "remote";
+  network: `eip155:${number}`;
+  payTo?: `0x${string}`;
+  asset?: `0x${string}`;
+  facilitatorUrl?: string;
+  facilitatorTimeoutMs: number;
+  rpcUrl?: string;
+  facilitatorPrivateKey?: `0x${string}`;
+  devnetPort: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: string;
+  chain: ChainSettings;
+  quoteSecret: string | undefined;
+  quoteTtlSeconds: number;
+  markupBps: number;
+  minPrice: bigint;
+  maxBodyBytes: number;
+  defaultStrategy: "cost" | "quality" | "balanced" | "task";
+  catalogPath: string | undefined;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  adminToken: string | undefined;
+  simulator: { latencyMs: number; tokenDelayMs: number };
+  upstreamTimeoutMs: number;
+  providers: Record<string, ProviderSettings>;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Hardhat's well-known development keys: public knowledge, so never acceptable off the devnet. */
+const WELL_KNOWN_DEV_KEYS = new Set([
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733e9f19aa2c4a2c6f3",
+]);
+
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+
+  const providers: Record<string, ProviderSettings> = {};
+  for (const p of PROVIDER_IDS) {
+    const prefix = p.toUpperCase();
+    const parsedProvider = ProviderEnv.safeParse({ apiKey: cleaned[`${prefix}_API_KEY`], baseUrl: cleaned[`${prefix}_BASE_URL`] });
+    if (!parsedProvider.success) {
+      throw new ConfigError(`Invalid configuration:\n  ${prefix}_BASE_URL: ${parsedProvider.error.issues[0]?.message ?? "invalid"}`);
+    }
+    const { apiKey, baseUrl } = parsedProvider.data;
+    if (apiKey !== undefined) providers[p] = baseUrl === undefined ? { apiKey } : { apiKey, baseUrl };
+  }
+
+  const chain = chainSettings(e);
+  const config: Config = {
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    chain,
+    quoteSecret: e.QUOTE_SECRET,
+    quoteTtlSeconds: e.QUOTE_TTL_SECONDS,
+    markupBps: e.PRICE_MARKUP_BPS,
+    minPrice: e.MIN_PRICE_USD,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    defaultStrategy: e.DEFAULT_STRATEGY,
+    catalogPath: e.CATALOG_PATH,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    adminToken: e.ADMIN_TOKEN,
+    simulator: { latencyMs: e.SIMULATOR_LATENCY_MS, tokenDelayMs: e.SIMULATOR_TOKEN_DELAY_MS },
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    providers,
+  };
+  return Object.freeze(config);
+}
+
+function chainSettings(e: z.infer<typeof EnvSchema>): ChainSettings {
+  const common = { facilitatorTimeoutMs: e.FACILITATOR_TIMEOUT_MS, devnetPort: e.DEVNET_PORT };
+  if (e.NETWORK === undefined) {
+    const remoteOnly = (["PAY_TO", "FACILITATOR_URL", "RPC_URL", "FACILITATOR_PRIVATE_KEY", "ASSET"] as const).filter(
+      (k) => e[k] !== undefined,
+    );
+    if (remoteOnly.length > 0) {
+      throw new ConfigError(`Invalid configuration:\n  ${remoteOnly.join(", ")}: set NETWORK as well (without NETWORK Tollgate runs its own devnet)`);
+    }
+    return { kind: "devnet", network: "eip155:84532", ...common };
+  }
+  const network = e.NETWORK as `eip155:${number}`;
+  if (e.PAY_TO === undefined) throw new ConfigError("Invalid configuration:\n  PAY_TO: required when NETWORK is set");
+  if (e.FACILITATOR_URL === undefined && (e.RPC_URL === undefined || e.FACILITATOR_PRIVATE_KEY === undefined)) {
+    throw new ConfigError("Invalid configuration:\n  FACILITATOR_URL: required when NETWORK is set (or RPC_URL and FACILITATOR_PRIVATE_KEY for the in-process facilitator)");
+  }
+  if (e.FACILITATOR_PRIVATE_KEY !== undefined && WELL_KNOWN_DEV_KEYS.has(e.FACILITATOR_PRIVATE_KEY.toLowerCase())) {
+    throw new ConfigError("Invalid configuration:\n  FACILITATOR_PRIVATE_KEY: a well-known devnet key is refused on a real network");
+  }
+  const settings: ChainSettings = { kind: "remote", network, payTo: e.PAY_TO as `0x${string}`, ...common };
+  if (e.ASSET !== undefined) settings.asset = e.ASSET as `0x${string}`;
+  if (e.FACILITATOR_URL !== undefined) settings.facilitatorUrl = e.FACILITATOR_URL;
+  if (e.RPC_URL !== undefined) settings.rpcUrl = e.RPC_URL;
+  if (e.FACILITATOR_PRIVATE_KEY !== undefined) settings.facilitatorPrivateKey = e.FACILITATOR_PRIVATE_KEY as `0x${string}`;
+  return settings;
+}

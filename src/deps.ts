@@ -1,0 +1,169 @@
+import { randomBytes } from "node:crypto";
+import { createWalletClient, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { CatalogIndex } from "./catalog/index.ts";
+import { loadCatalog } from "./catalog/load.ts";
+import type { ChainSettings, Config } from "./config.ts";
+import { devnetPrivateKey } from "./devnet/accounts.ts";
+import { startDevChain, type DevChain } from "./devnet/chain.ts";
+import { mintUsdc } from "./devnet/contracts.ts";
+import type { AppDeps, DevTools } from "./http/app-deps.ts";
+import { openLedger } from "./ledger/open.ts";
+import type { Logger } from "./lib/logger.ts";
+import { createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
+import { chainIdOf, defaultUsdc, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
+import { createProviderRegistry } from "./providers/registry.ts";
+
+export interface Runtime {
+  deps: AppDeps;
+  /** Marks the gateway ready once it listens, unready while it drains. */
+  setReady(ready: boolean): void;
+  /** Base URL the gateway will listen on; set by main once the port is known. */
+  setPublicUrl(url: string): void;
+  close(): Promise<void>;
+}
+
+/** 100 USDC per faucet call is plenty for tests and demos. */
+const FAUCET_MAX = 100_000_000n;
+
+/**
+ * Builds every dependency from the parsed config: the devnet (dev mode) or remote chain
+ * settings, the facilitator, the ledger, the catalog and the providers.
+ */
+export async function createRuntime(config: Readonly<Config>, logger: Logger): Promise<Runtime> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch((err: unknown) => logger.error({ err }, "shutdown step failed"));
+  };
+  try {
+    const catalog = new CatalogIndex(loadCatalog(config.catalogPath));
+    const ledger = await openLedger({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onBackgroundError: (err) => logger.error({ err }, "ledger connection error") });
+    closers.push(() => ledger.close());
+    const providers = createProviderRegistry({ catalog, providers: config.providers, simulator: config.simulator });
+    closers.push(() => providers.close());
+
+    let publicUrl = `http://${config.host}:${config.port}`;
+    const chain = config.chain.kind === "devnet" ? await startDevnet(config.chain, logger, () => publicUrl) : remoteChain(config.chain);
+    if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
+
+    let ready = false;
+    const deps: AppDeps = {
+      catalog,
+      providers,
+      terms: { ...chain.terms, maxTimeoutSeconds: config.quoteTtlSeconds },
+      facilitator: chain.facilitator,
+      ledger,
+      pricing: { markupBps: config.markupBps, minPrice: config.minPrice },
+      quoteSecret: config.quoteSecret ?? randomBytes(32).toString("base64url"),
+      defaultStrategy: "cost",
+      now: () => Date.now(),
+      logger,
+      adminToken: config.adminToken,
+      maxBodyBytes: config.maxBodyBytes,
+      dev: chain.dev,
+      localFacilitator: chain.local?.facilitator,
+      ready: () => ready,
+    };
+    if (config.quoteSecret === undefined && config.chain.kind === "remote") {
+      logger.warn("QUOTE_SECRET is not set: quotes are signed with a per-process key, so replicas cannot honour each other's quotes");
+    }
+    return {
+      deps,
+      setReady: (value) => {
+        ready = value;
+      },
+      setPublicUrl: (url) => {
+        publicUrl = url;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+interface ChainRuntime {
+  terms: Omit<PaymentTerms, "maxTimeoutSeconds">;
+  facilitator: Facilitator;
+  local: InProcessFacilitator | undefined;
+  dev: DevTools | undefined;
+  devChain: DevChain | undefined;
+}
+
+async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: () => string): Promise<ChainRuntime> {
+  const started = performance.now();
+  logger.info("starting the devnet (hardhat, chainId 84532)...");
+  const devChain = await startDevChain(settings.devnetPort === 0 ? {} : { port: settings.devnetPort });
+  try {
+    const { accounts } = devChain;
+    const local = createInProcessFacilitator({ wallet: devChain.walletClientFor(accounts.facilitator), network: settings.network });
+    const deployer = devChain.walletClientFor(accounts.deployer);
+    const terms: ChainRuntime["terms"] = {
+      network: settings.network,
+      chainId: devChain.chainId,
+      v1Network: v1NetworkName(devChain.chainId),
+      asset: devChain.token,
+      assetName: "USDC",
+      assetVersion: "2",
+      payTo: accounts.payTo.address,
+    };
+    const dev: DevTools = {
+      info: {
+        rpcUrl: devChain.rpcUrl,
+        chainId: devChain.chainId,
+        network: settings.network,
+        asset: devChain.token,
+        payTo: accounts.payTo.address,
+        get facilitatorUrl() {
+          return `${publicUrl()}/facilitator`;
+        },
+        demoAgent: { address: accounts.demoAgent.address, privateKey: devnetPrivateKey(accounts.demoAgent) },
+      },
+      faucet: (to, amount) => mintUsdc({ walletClient: deployer, publicClient: devChain.publicClient, token: devChain.token, to, amount }),
+      faucetMax: FAUCET_MAX,
+    };
+    logger.info({ rpcUrl: devChain.rpcUrl, token: devChain.token, ms: Math.round(performance.now() - started) }, "devnet ready");
+    return { terms, facilitator: local.client, local, dev, devChain };
+  } catch (error) {
+    await devChain.stop();
+    throw error;
+  }
+}
+
+function remoteChain(settings: ChainSettings): ChainRuntime {
+  const chainId = chainIdOf(settings.network);
+  const usdc = defaultUsdc(chainId);
+  const asset = settings.asset ?? usdc?.address;
+  if (asset === undefined || settings.payTo === undefined) {
+    throw new Error(`No default USDC for ${settings.network}: set ASSET`);
+  }
+  let facilitator: Facilitator;
+  if (settings.facilitatorUrl !== undefined) {
+    facilitator = createHttpFacilitator({ url: settings.facilitatorUrl, timeoutMs: settings.facilitatorTimeoutMs });
+  } else if (settings.rpcUrl !== undefined && settings.facilitatorPrivateKey !== undefined) {
+    const wallet = createWalletClient({
+      account: privateKeyToAccount(settings.facilitatorPrivateKey),
+      chain: { id: chainId, name: settings.network, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [settings.rpcUrl] } } },
+      transport: http(settings.rpcUrl),
+    });
+    facilitator = createInProcessFacilitator({ wallet, network: settings.network }).client;
+  } else {
+    throw new Error("unreachable: config requires FACILITATOR_URL or RPC_URL + FACILITATOR_PRIVATE_KEY");
+  }
+  return {
+    terms: {
+      network: settings.network,
+      chainId,
+      v1Network: v1NetworkName(chainId),
+      asset,
+      assetName: usdc?.name ?? "USDC",
+      assetVersion: usdc?.version ?? "2",
+      payTo: settings.payTo,
+    },
+    facilitator,
+    local: undefined,
+    dev: undefined,
+    devChain: undefined,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The zero-config chain: a hardhat node on loopback with chain id 84532, DevUSDC deployed,
+ * Multicall3 at its canonical address, and the demo agent funded. Tests start one per file.
+ */
+import {
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type Account,
+  type Address,
+  type Chain,
+  type HttpTransport,
+  type PublicClient,
+  type TestClient,
+  type WalletClient,
+} from "viem";
+import { devnetAccounts, type DevnetAccounts } from "./accounts.ts";
+import { CANONICAL_MULTICALL3, deployDevUsdc, installMulticall3, mintUsdc } from "./contracts.ts";
+import { DEVNET_CHAIN_ID, startHardhatNode } from "./hardhat.ts";
+
+/** 1000 USDC in atomic units (6 decimals). */
+export const DEMO_AGENT_FUNDING = 1_000_000_000n;
+
+/** Local chain: receipts exist as soon as the send returns (automine), so poll tightly. */
+const POLLING_INTERVAL_MS = 50;
+
+export interface StartDevChainOptions {
+  /** Loopback port for the node; a free one when omitted. */
+  port?: number;
+  /** Receives hardhat's output, line by line. */
+  logger?: (line: string) => void;
+}
+
+export interface DevChain {
+  rpcUrl: string;
+  chainId: typeof DEVNET_CHAIN_ID;
+  /** viem chain for 84532 whose RPC is this node. */
+  chain: Chain;
+  /** DevUSDC: EIP-712 domain {name: "USDC", version: "2", chainId: 84532, verifyingContract: token}. */
+  token: Address;
+  accounts: DevnetAccounts;
+  publicClient: PublicClient<HttpTransport, Chain>;
+  /** hardhat_* / evm_* methods: time travel, snapshots, setCode. */
+  testClient: TestClient<"hardhat", HttpTransport, Chain>;
+  walletClientFor(account: Account): WalletClient<HttpTransport, Chain, Account>;
+  /** The hardhat node's process id. */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startDevChain(options: StartDevChainOptions = {}): Promise<DevChain> {
+  const node = await startHardhatNode({ ...options, chainId: DEVNET_CHAIN_ID });
+  try {
+    const chain = devnetChain(node.rpcUrl);
+    // Hardhat reports a revert as JSON-RPC error -32603, which viem retries three times with
+    // backoff (about 1 s) by default. On loopback a failure is never transient.
+    const transport = http(node.rpcUrl, { retryCount: 0 });
+    const publicClient = createPublicClient({ chain, transport, pollingInterval: POLLING_INTERVAL_MS });
+    const testClient = createTestClient({ chain, transport, mode: "hardhat", pollingInterval: POLLING_INTERVAL_MS });
+    // One client per account: viem learns per client which RPC methods the node lacks.
+    const walletClients = new WeakMap<Account, WalletClient<HttpTransport, Chain, Account>>();
+    const walletClientFor = (account: Account): WalletClient<HttpTransport, Chain, Account> => {
+      let client = walletClients.get(account);
+      if (client === undefined) {
+        client = createWalletClient({ account, chain, transport, pollingInterval: POLLING_INTERVAL_MS });
+        walletClients.set(account, client);
+      }
+      return client;
+    };
+
+    const accounts = devnetAccounts();
+    const deployer = walletClientFor(accounts.deployer);
+    const [token] = await Promise.all([
+      deployDevUsdc({ walletClient: deployer, publicClient, minter: accounts.deployer.address }),
+      installMulticall3(testClient),
+    ]);
+    await mintUsdc({
+      walletClient: deployer,
+      publicClient,
+      token,
+      to: accounts.demoAgent.address,
+      amount: DEMO_AGENT_FUNDING,
+    });
+
+    return {
+      rpcUrl: node.rpcUrl,
+      chainId: DEVNET_CHAIN_ID,
+      chain,
+      token,
+      accounts,
+      publicClient,
+      testClient,
+      walletClientFor,
+      pid: node.pid,
+      stop: node.stop,
+    };
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+}
+
+/**
+ * Chain id 84532 like Base Sepolia, so v1 x402 agents (which know only the name "base-sepolia")
+ * can pay it, but defined from scratch rather than spread from viem's baseSepolia: the node is
+ * plain hardhat, not an OP-stack chain, and must not inherit OP formatters or L1 contracts.
+ */
+export function devnetChain(rpcUrl: string): Chain {
+  return defineChain({
+    id: DEVNET_CHAIN_ID,
+    name: "Tollgate devnet (Base Sepolia id)",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+    contracts: { multicall3: { address: CANONICAL_MULTICALL3, blockCreated: 0 } },
+    testnet: true,
+  });
+}

@@ -1,0 +1,29 @@
+import type { x402Facilitator } from "@x402/core/facilitator";
+import type { CallDeps } from "../call/deps.ts";
+
+/** Dev-mode extras: the devnet's facts for agents and a faucet. Absent in production. */
+export interface DevTools {
+  info: {
+    rpcUrl: string;
+    chainId: number;
+    network: string;
+    asset: `0x${string}`;
+    payTo: `0x${string}`;
+    facilitatorUrl: string;
+    demoAgent: { address: `0x${string}`; privateKey: `0x${string}` };
+  };
+  /** Mints test USDC; returns the transaction hash. */
+  faucet(address: `0x${string}`, amount: bigint): Promise<`0x${string}`>;
+  /** Upper bound for one faucet call, atomic units. */
+  faucetMax: bigint;
+}
+
+export interface AppDeps extends CallDeps {
+  adminToken: string | undefined;
+  maxBodyBytes: number;
+  dev: DevTools | undefined;
+  /** The in-process facilitator, served at /facilitator/* when present. */
+  localFacilitator: x402Facilitator | undefined;
+  /** False until start-up finished and while draining. */
+  ready(): boolean;
+}

@@ -1,0 +1,69 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { CallRow, Ledger, SpendTotals } from "../../ledger/types.ts";
+import { TollgateError } from "../../lib/errors.ts";
+import { atomicToUsd } from "../../lib/money.ts";
+import { bearerAuth } from "../bearer-auth.ts";
+
+const WalletAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+const RecentLimit = z.coerce.number().int().min(0).max(500).default(20);
+
+/** Operator views of spend per wallet, per model and per day. */
+export function adminRoutes(options: { ledger: Ledger; adminToken: string | undefined }): Router {
+  const router = Router();
+  router.use("/admin", bearerAuth({ token: options.adminToken }));
+
+  router.get("/admin/wallets", async function listWallets(_req, res) {
+    const wallets = await options.ledger.wallets();
+    res.json({ data: wallets.map((w) => ({ wallet: w.wallet, lastCallAt: w.lastCallAt.toISOString(), ...totalsView(w) })) });
+  });
+
+  router.get("/admin/wallets/:address", async function showWallet(req, res) {
+    const address = WalletAddress.safeParse(req.params["address"]);
+    if (!address.success) throw new TollgateError("invalid_request", "address must be a 0x-prefixed 20-byte hex address", { param: "address" });
+    const recent = RecentLimit.safeParse(req.query["recent"]);
+    if (!recent.success) throw new TollgateError("invalid_request", "recent must be an integer from 0 to 500", { param: "recent" });
+    const detail = await options.ledger.wallet(address.data as `0x${string}`, { recent: recent.data });
+    if (detail === undefined) throw new TollgateError("not_found", `No calls recorded for wallet ${address.data}`, { param: "address" });
+    res.json({
+      wallet: detail.wallet,
+      totals: totalsView(detail.totals),
+      byModel: detail.byModel.map((m) => ({ model: m.model, ...totalsView(m) })),
+      byDay: detail.byDay.map((d) => ({ day: d.day, ...totalsView(d) })),
+      recent: detail.recent.map(callView),
+    });
+  });
+  return router;
+}
+
+function totalsView(t: SpendTotals) {
+  return {
+    calls: t.calls,
+    spent: { amount: t.spent.toString(), usd: atomicToUsd(t.spent) },
+    upstreamCost: { amount: t.upstreamCost.toString(), usd: atomicToUsd(t.upstreamCost) },
+    promptTokens: t.promptTokens,
+    completionTokens: t.completionTokens,
+  };
+}
+
+function callView(c: CallRow) {
+  return {
+    id: c.id,
+    status: c.status,
+    model: c.model,
+    provider: c.provider,
+    strategy: c.strategy,
+    task: c.task,
+    price: { amount: c.amount.toString(), usd: atomicToUsd(c.amount) },
+    upstreamCost: c.upstreamCost === null ? null : { amount: c.upstreamCost.toString(), usd: atomicToUsd(c.upstreamCost) },
+    promptTokens: c.promptTokens,
+    completionTokens: c.completionTokens,
+    usageEstimated: c.usageEstimated,
+    txHash: c.txHash,
+    latencyMs: c.latencyMs,
+    ttftMs: c.ttftMs,
+    error: c.error,
+    createdAt: c.createdAt.toISOString(),
+    settledAt: c.settledAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,72 @@
+import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
+import { Router, type Request, type Response } from "express";
+import { newRequestId, runChat } from "../../call/paid-chat.ts";
+import { planCall } from "../../call/plan.ts";
+import type { AppDeps } from "../app-deps.ts";
+import { setRouteHeaders, setServedHeaders } from "../headers.ts";
+import { jsonBody } from "../json-body.ts";
+import { routeView } from "../route-view.ts";
+
+export function chatRoutes(deps: AppDeps): Router {
+  const router = Router();
+  const body = jsonBody({ limitBytes: deps.maxBodyBytes });
+
+  router.post("/v1/chat/completions", body, async function chatCompletions(req: Request, res: Response) {
+    const requestId = newRequestId();
+    res.setHeader("x-tollgate-request-id", requestId);
+    const controller = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const outcome = await runChat(deps, {
+      body: req.body,
+      headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"] },
+      resourceUrl: resourceUrl(req),
+      requestId,
+      signal: controller.signal,
+    });
+
+    if (outcome.kind === "payment_required") {
+      setRouteHeaders(res, outcome.plan);
+      res.setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(outcome.challenge.header));
+      res.status(402).json({ ...outcome.challenge.v1Body, route: routeView(outcome.plan, deps.terms) });
+      return;
+    }
+
+    setServedHeaders(res, outcome.meta);
+    if (outcome.kind === "completed") {
+      res.setHeader(outcome.paid.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
+      res.status(200).json(outcome.body);
+      return;
+    }
+
+    res.status(200);
+    res.setHeader("content-type", "text/event-stream; charset=utf-8");
+    res.setHeader("cache-control", "no-cache");
+    res.setHeader("x-accel-buffering", "no");
+    res.flushHeaders();
+    // Keep iterating after a disconnect: the generator records the failure or, when the
+    // upstream already finished, settles the call the agent received.
+    for await (const event of outcome.events) {
+      if (res.destroyed) continue;
+      if (!res.write(event)) await new Promise<void>((resolve) => {
+        const done = () => { res.off("drain", done); res.off("close", done); resolve(); };
+        res.once("drain", done);
+        res.once("close", done);
+      });
+    }
+    res.end();
+  });
+
+  router.post("/v1/route", body, function route(req: Request, res: Response) {
+    const plan = planCall(deps, req.body, resourceUrl(req));
+    setRouteHeaders(res, plan);
+    res.json(routeView(plan, deps.terms));
+  });
+
+  return router;
+}
+
+function resourceUrl(req: Request): string {
+  return `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`;
+}

@@ -1,0 +1,14 @@
+/**
+ * Every ledger migration, in code rather than found by a folder scan, so the set is the same under
+ * tsx, a bundler or a compiled build. Kysely runs them in key order: keep the numeric prefix.
+ */
+import type { Migration, MigrationProvider } from "kysely";
+import { calls0001 } from "./0001_calls.ts";
+
+export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  "0001_calls": calls0001,
+});
+
+export const ledgerMigrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...LEDGER_MIGRATIONS }),
+};

@@ -1,0 +1,62 @@
+import type { ColumnType } from "kysely";
+import type { CallStatus } from "./types.ts";
+
+/** The two SQL engines the ledger runs on: SQLite embedded, Postgres for many replicas. */
+export type LedgerDialect = "sqlite" | "postgres";
+
+/**
+ * What the drivers hand back for an integer column. better-sqlite3 runs with safe integers, so
+ * every INTEGER comes back as bigint; pg returns INTEGER as number and BIGINT, COUNT and SUM as
+ * string, because a JS number cannot hold every int8. driver-values.ts reads all three.
+ */
+export type DriverInteger = bigint | number | string;
+
+type IntegerColumn = ColumnType<DriverInteger, bigint | number, bigint | number>;
+type NullableIntegerColumn = ColumnType<
+  DriverInteger | null,
+  bigint | number | null | undefined,
+  bigint | number | null
+>;
+type NullableTextColumn = ColumnType<string | null, string | null | undefined, string | null>;
+
+/**
+ * One row per paid call. Addresses, nonces and hashes are stored lowercased so lookups and the
+ * (payer, nonce) uniqueness do not depend on how a client spelled the hex. Money is BIGINT atomic
+ * USDC; times are BIGINT epoch milliseconds, so ordering and day grouping are plain integer
+ * arithmetic in both dialects. Booleans are INTEGER 0/1 because better-sqlite3 cannot bind them.
+ */
+export interface CallsTable {
+  id: string;
+  payer: string;
+  nonce: string;
+  network: string;
+  asset: string;
+  pay_to: string;
+  amount: IntegerColumn;
+  model: string;
+  strategy: string;
+  task: string;
+  /** Unix seconds. */
+  valid_before: IntegerColumn;
+  status: ColumnType<string, CallStatus, CallStatus>;
+  provider: NullableTextColumn;
+  prompt_tokens: NullableIntegerColumn;
+  completion_tokens: NullableIntegerColumn;
+  cached_prompt_tokens: NullableIntegerColumn;
+  reasoning_tokens: NullableIntegerColumn;
+  usage_estimated: IntegerColumn;
+  upstream_cost: NullableIntegerColumn;
+  tx_hash: NullableTextColumn;
+  latency_ms: NullableIntegerColumn;
+  ttft_ms: NullableIntegerColumn;
+  error: NullableTextColumn;
+  created_at: IntegerColumn;
+  verified_at: NullableIntegerColumn;
+  served_at: NullableIntegerColumn;
+  settled_at: NullableIntegerColumn;
+  updated_at: IntegerColumn;
+}
+
+export interface Database {
+  calls: CallsTable;
+}

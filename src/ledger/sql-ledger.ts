@@ -1,0 +1,133 @@
+/**
+ * The ledger port over Kysely: one set of queries for SQLite and Postgres. Both engines support
+ * ON CONFLICT, RETURNING, aggregate FILTER and integer division, which is all it needs.
+ */
+import { sql, type Kysely } from "kysely";
+import type { CallRow, CallUpdate, Ledger, NewCall, ReserveOutcome, WalletDetail, WalletSummary } from "./types.ts";
+import type { Database, DriverInteger } from "./schema.ts";
+import { lowerHex, toCallInsert, toCallPatch, toCallRow } from "./call-row.ts";
+import { addSpendTotals, readSpendTotals, spendTotalsColumns, ZERO_SPEND } from "./spend-totals.ts";
+import { readDate, readHex, readNumber } from "./driver-values.ts";
+
+const MS_PER_DAY = 86_400_000;
+const DAYS_SHOWN = 30;
+const DEFAULT_RECENT = 20;
+
+/**
+ * UTC day number of created_at. Integer division of epoch milliseconds truncates in both dialects
+ * (and truncation is floor for post-1970 times), so one expression buckets days everywhere.
+ */
+const createdDay = sql<DriverInteger>`${sql.ref("created_at")} / ${sql.lit(MS_PER_DAY)}`;
+
+export function createSqlLedger(db: Kysely<Database>): Ledger {
+  async function findByPayerNonce(payer: `0x${string}`, nonce: `0x${string}`): Promise<CallRow | undefined> {
+    const row = await db
+      .selectFrom("calls")
+      .selectAll()
+      .where("payer", "=", lowerHex(payer))
+      .where("nonce", "=", lowerHex(nonce))
+      .executeTakeFirst();
+    return row === undefined ? undefined : toCallRow(row);
+  }
+
+  return {
+    async reserve(call: NewCall): Promise<ReserveOutcome> {
+      // The UNIQUE (payer, nonce) constraint arbitrates concurrent reserves inside the database;
+      // DO NOTHING turns the loser into "no row returned" instead of an error to decode per
+      // driver. Postgres makes the loser wait for the winner's commit, so the lookup sees it.
+      const inserted = await db
+        .insertInto("calls")
+        .values(toCallInsert(call))
+        .onConflict((conflict) => conflict.columns(["payer", "nonce"]).doNothing())
+        .returning("id")
+        .executeTakeFirst();
+      if (inserted !== undefined) return { kind: "reserved" };
+      const existing = await findByPayerNonce(call.payer, call.nonce);
+      if (existing === undefined) {
+        throw new Error(`ledger: reserve of call ${call.id} conflicted but no row holds its (payer, nonce)`);
+      }
+      return { kind: "duplicate", existing };
+    },
+
+    async update(id: string, update: CallUpdate): Promise<void> {
+      const result = await db.updateTable("calls").set(toCallPatch(update)).where("id", "=", id).executeTakeFirst();
+      // A missing row means the pipeline lost track of a call it reserved: a bug, not an outcome.
+      if (result.numUpdatedRows === 0n) throw new Error(`ledger: no call with id ${id}`);
+    },
+
+    async get(id: string): Promise<CallRow | undefined> {
+      const row = await db.selectFrom("calls").selectAll().where("id", "=", id).executeTakeFirst();
+      return row === undefined ? undefined : toCallRow(row);
+    },
+
+    async wallets(): Promise<WalletSummary[]> {
+      const rows = await db
+        .selectFrom("calls")
+        .select((eb) => [eb.ref("payer").as("wallet"), eb.fn.max("created_at").as("last_call_at"), ...spendTotalsColumns(eb)])
+        .groupBy("payer")
+        .orderBy("spent", "desc")
+        .orderBy("payer")
+        .execute();
+      return rows.map((row) => ({
+        wallet: readHex(row.wallet, "payer"),
+        lastCallAt: readDate(row.last_call_at, "created_at"),
+        ...readSpendTotals(row),
+      }));
+    },
+
+    async wallet(address: `0x${string}`, options: { recent?: number } = {}): Promise<WalletDetail | undefined> {
+      const recent = options.recent ?? DEFAULT_RECENT;
+      if (!Number.isSafeInteger(recent) || recent < 0) throw new RangeError(`recent must be a non-negative integer, got ${recent}`);
+      const wallet = lowerHex(address);
+
+      const modelRows = await db
+        .selectFrom("calls")
+        .select((eb) => [eb.ref("model").as("model"), ...spendTotalsColumns(eb)])
+        .where("payer", "=", wallet)
+        .groupBy("model")
+        .orderBy("spent", "desc")
+        .orderBy("model")
+        .execute();
+      if (modelRows.length === 0) return undefined;
+
+      const [dayRows, recentRows] = await Promise.all([
+        db
+          .selectFrom("calls")
+          .select((eb) => [createdDay.as("day"), ...spendTotalsColumns(eb)])
+          .where("payer", "=", wallet)
+          .groupBy(createdDay)
+          .orderBy("day", "desc")
+          .limit(DAYS_SHOWN)
+          .execute(),
+        recent === 0
+          ? Promise.resolve([])
+          : db
+              .selectFrom("calls")
+              .selectAll()
+              .where("payer", "=", wallet)
+              .orderBy("created_at", "desc")
+              .orderBy("id", "desc")
+              .limit(recent)
+              .execute(),
+      ]);
+
+      const byModel = modelRows.map((row) => ({ model: row.model, ...readSpendTotals(row) }));
+      return {
+        wallet,
+        // Every call has exactly one model, so the per-model rows add up to the wallet's totals.
+        totals: byModel.reduce(addSpendTotals, ZERO_SPEND),
+        byModel,
+        byDay: dayRows.map((row) => ({ day: dayString(readNumber(row.day, "day")), ...readSpendTotals(row) })),
+        recent: recentRows.map(toCallRow),
+      };
+    },
+
+    async close(): Promise<void> {
+      await db.destroy();
+    },
+  };
+}
+
+function dayString(dayNumber: number): string {
+  return new Date(dayNumber * MS_PER_DAY).toISOString().slice(0, 10);
+}

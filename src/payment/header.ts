@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { TollgateError } from "../lib/errors.ts";
+
+/**
+ * Decoding of the payment headers. v2 agents send `PAYMENT-SIGNATURE`, v1 agents `X-PAYMENT`
+ * (x402 transports-v1/v2 http.md); both are base64 JSON. Everything is parsed with zod: a header
+ * that does not parse never reaches the signature check, let alone the facilitator.
+ */
+
+export const MAX_PAYMENT_HEADER_CHARS = 8_192;
+
+const Hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `0x-prefixed ${bytes}-byte hex`);
+const Address = Hex(20).transform((a) => a.toLowerCase() as `0x${string}`);
+/** uint256 as a decimal string: integers only, no sign, no exponent, no float. */
+const Uint256 = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,77})$/, "a non-negative integer as a decimal string")
+  .transform((s) => BigInt(s))
+  .refine((n) => n < 2n ** 256n, "exceeds uint256");
+
+const Authorization = z.object({
+  from: Address,
+  to: Address,
+  value: Uint256,
+  validAfter: Uint256,
+  validBefore: Uint256,
+  nonce: Hex(32).transform((n) => n.toLowerCase() as `0x${string}`),
+});
+
+/** EOA signatures are 65 bytes; ERC-1271/6492 smart-wallet signatures are longer. */
+const Signature = z
+  .string()
+  .regex(/^0x([0-9a-fA-F]{2})+$/, "0x-prefixed hex")
+  .refine((s) => s.length >= 2 + 65 * 2 && s.length <= 2 + 4096 * 2, "signature length out of range")
+  .transform((s) => s as `0x${string}`);
+
+const ExactEvmPayload = z.object({ signature: Signature, authorization: Authorization });
+
+const RequirementsV2 = z.object({
+  scheme: z.string(),
+  network: z.string(),
+  asset: z.string(),
+  amount: z.string(),
+  payTo: z.string(),
+  maxTimeoutSeconds: z.number(),
+  extra: z.record(z.string(), z.unknown()),
+});
+
+const PayloadV2 = z.object({
+  x402Version: z.literal(2),
+  resource: z.object({ url: z.string() }).loose().optional(),
+  accepted: RequirementsV2,
+  payload: ExactEvmPayload,
+  extensions: z.record(z.string(), z.unknown()).optional(),
+});
+
+const PayloadV1 = z.object({
+  x402Version: z.literal(1),
+  scheme: z.string(),
+  network: z.string(),
+  payload: ExactEvmPayload,
+});
+
+export type ExactAuthorization = z.infer<typeof Authorization>;
+export type AcceptedRequirements = z.infer<typeof RequirementsV2>;
+
+export type PaymentSubmission =
+  | { version: 2; raw: unknown; accepted: AcceptedRequirements; authorization: ExactAuthorization; signature: `0x${string}` }
+  | { version: 1; raw: unknown; scheme: string; network: string; authorization: ExactAuthorization; signature: `0x${string}` };
+
+export interface PaymentHeaders {
+  "payment-signature"?: string | string[] | undefined;
+  "x-payment"?: string | string[] | undefined;
+}
+
+/** Returns undefined when the request carries no payment at all. */
+export function readPaymentHeader(headers: PaymentHeaders): PaymentSubmission | undefined {
+  const v2 = single(headers["payment-signature"], "PAYMENT-SIGNATURE");
+  const v1 = single(headers["x-payment"], "X-PAYMENT");
+  if (v2 !== undefined && v1 !== undefined) {
+    throw invalid("Send either PAYMENT-SIGNATURE or X-PAYMENT, not both", "PAYMENT-SIGNATURE", "both_headers");
+  }
+  if (v2 !== undefined) return decode(v2, "PAYMENT-SIGNATURE", 2);
+  if (v1 !== undefined) return decode(v1, "X-PAYMENT", 1);
+  return undefined;
+}
+
+function single(value: string | string[] | undefined, name: string): string | undefined {
+  if (Array.isArray(value)) {
+    if (value.length > 1) throw invalid(`${name} header was sent more than once`, name, "duplicate_header");
+    return value[0];
+  }
+  return value;
+}
+
+function decode(value: string, name: "PAYMENT-SIGNATURE" | "X-PAYMENT", expected: 1 | 2): PaymentSubmission {
+  const trimmed = value.trim();
+  if (trimmed.length === 0) throw invalid(`${name} header is empty`, name, "empty");
+  if (trimmed.length > MAX_PAYMENT_HEADER_CHARS) {
+    throw invalid(`${name} header is longer than ${MAX_PAYMENT_HEADER_CHARS} characters`, name, "oversized");
+  }
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) throw invalid(`${name} header is not base64`, name, "not_base64");
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(trimmed, "base64").toString("utf8"));
+  } catch {
+    throw invalid(`${name} header is not base64-encoded JSON`, name, "not_json");
+  }
+  const version = typeof json === "object" && json !== null && "x402Version" in json ? json.x402Version : undefined;
+  if (version !== expected) {
+    const hint = version === 1 || version === 2 ? ` (x402Version ${String(version)} belongs in ${version === 2 ? "PAYMENT-SIGNATURE" : "X-PAYMENT"})` : "";
+    throw invalid(`${name} must carry x402Version ${expected}${hint}`, name, "wrong_version");
+  }
+  if (expected === 2) {
+    const parsed = PayloadV2.safeParse(json);
+    if (!parsed.success) throw invalid(`${name} payload is invalid: ${describe(parsed.error)}`, name, "schema");
+    const { accepted, payload } = parsed.data;
+    return { version: 2, raw: json, accepted, authorization: payload.authorization, signature: payload.signature };
+  }
+  const parsed = PayloadV1.safeParse(json);
+  if (!parsed.success) throw invalid(`${name} payload is invalid: ${describe(parsed.error)}`, name, "schema");
+  const { scheme, network, payload } = parsed.data;
+  return { version: 1, raw: json, scheme, network, authorization: payload.authorization, signature: payload.signature };
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return "does not match the schema";
+  return `${issue.path.join(".") || "(root)"}: ${issue.message}`;
+}
+
+function invalid(message: string, header: string, reason: string): TollgateError {
+  return new TollgateError("invalid_payment_header", message, { param: header, details: { reason } });
+}

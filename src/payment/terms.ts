@@ -1,0 +1,45 @@
+/**
+ * What this gateway accepts as payment: one network, one EIP-3009 token, one payTo address.
+ * v1 clients only know network names, so each CAIP-2 id carries its v1 alias (x402 spec v1 §5).
+ */
+
+export interface PaymentTerms {
+  /** CAIP-2 id, e.g. eip155:84532. */
+  network: `eip155:${number}`;
+  chainId: number;
+  /** The v1 name of the same network ("base-sepolia"), or undefined when v1 has none. */
+  v1Network: string | undefined;
+  asset: `0x${string}`;
+  /** EIP-712 domain of the token; the client signs with these (x402 exact scheme `extra`). */
+  assetName: string;
+  assetVersion: string;
+  payTo: `0x${string}`;
+  maxTimeoutSeconds: number;
+}
+
+const V1_NAMES: Record<number, string> = {
+  8453: "base",
+  84532: "base-sepolia",
+  43114: "avalanche",
+  43113: "avalanche-fuji",
+  137: "polygon",
+  80002: "polygon-amoy",
+};
+
+/** Circle USDC deployments with their EIP-712 domain (name differs between networks, x402 issue #837). */
+const DEFAULT_USDC: Record<number, { address: `0x${string}`; name: string; version: string }> = {
+  84532: { address: "0x036CbD53842c5426634e7929541eC2318f3dCF7e", name: "USDC", version: "2" },
+  8453: { address: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", name: "USD Coin", version: "2" },
+};
+
+export function chainIdOf(network: `eip155:${number}`): number {
+  return Number(network.slice("eip155:".length));
+}
+
+export function v1NetworkName(chainId: number): string | undefined {
+  return V1_NAMES[chainId];
+}
+
+export function defaultUsdc(chainId: number): { address: `0x${string}`; name: string; version: string } | undefined {
+  return DEFAULT_USDC[chainId];
+}

@@ -1,0 +1,279 @@
+import { Agent, errors, request, type Dispatcher } from "undici";
+import { z } from "zod";
+import {
+  ChatCompletion,
+  ChatCompletionChunk,
+  UpstreamErrorBody,
+  generatedText,
+  normaliseUsage,
+} from "./openai-wire.ts";
+import { createSseDataReader } from "./sse.ts";
+import { countMessageTokens, countTokens } from "../lib/tokenizer.ts";
+import { ProviderError, type ChatCall, type ChatResult, type ChatStream, type Provider, type Usage } from "./types.ts";
+
+export interface OpenAICompatibleOptions {
+  /** Provider id as used in the catalog (openai, groq, ...). */
+  id: string;
+  /** Base URL up to the API version, e.g. "https://api.openai.com/v1". */
+  baseUrl: string;
+  apiKey: string;
+  /** Longest wait for the response headers. Non-streamed reasoning calls answer late. */
+  headersTimeoutMs?: number;
+  /** Longest silence between two body chunks. */
+  bodyTimeoutMs?: number;
+  /**
+   * Body field that carries the paid-for output cap. OpenAI deprecated `max_tokens` and its
+   * o-series models refuse it, so the OpenAI preset sends `max_completion_tokens`; most other
+   * compatible servers (DeepSeek, Mistral, vLLM, older proxies) only know `max_tokens`.
+   */
+  maxTokensParam?: "max_tokens" | "max_completion_tokens";
+}
+
+const JsonObject = z.record(z.string(), z.unknown());
+
+const DEFAULT_HEADERS_TIMEOUT_MS = 300_000;
+const DEFAULT_BODY_TIMEOUT_MS = 300_000;
+/** Error bodies are read only this far: enough for any real error message. */
+const ERROR_BODY_LIMIT = 16 * 1024;
+const ERROR_MESSAGE_LIMIT = 500;
+
+/** 408/409/429 and 5xx may pass on another attempt or another provider; other 4xx will not. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/**
+ * Adapter for any upstream that speaks OpenAI's `POST /chat/completions` (OpenAI, Groq,
+ * DeepSeek, Mistral, OpenRouter, Together, Fireworks, vLLM, Ollama, ...), over one keep-alive
+ * undici Agent per provider instance.
+ */
+export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions): Provider {
+  const { id, apiKey } = options;
+  const url = `${options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  const maxTokensParam = options.maxTokensParam ?? "max_tokens";
+  const agent = new Agent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    headersTimeout: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    bodyTimeout: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+  });
+
+  /** Upstream replies may quote the key back (OpenAI's 401 shows a masked one): strip both. */
+  function redact(text: string): string {
+    let out = apiKey.length > 0 ? text.split(apiKey).join("[redacted]") : text;
+    out = out.replace(/\b(?:sk|gsk|pk|rk|xai|fw)[-_][A-Za-z0-9_*.-]{4,}/g, "[redacted]");
+    return out.length > ERROR_MESSAGE_LIMIT ? `${out.slice(0, ERROR_MESSAGE_LIMIT)}…` : out;
+  }
+
+  function transportError(error: unknown, signal: AbortSignal, phase: string): ProviderError {
+    if (error instanceof ProviderError) return error;
+    if (signal.aborted) return new ProviderError(`${id}: request aborted ${phase}`, id, undefined, false, { cause: signal.reason });
+    const what =
+      error instanceof errors.HeadersTimeoutError
+        ? "timed out waiting for response headers"
+        : error instanceof errors.BodyTimeoutError
+          ? "timed out waiting for the response body"
+          : error instanceof errors.ConnectTimeoutError
+            ? "timed out connecting"
+            : `connection failed (${errorCode(error)})`;
+    return new ProviderError(`${id}: ${what} ${phase}`, id, undefined, true, { cause: error });
+  }
+
+  async function send(call: ChatCall, body: Record<string, unknown>, accept: string): Promise<Dispatcher.ResponseData> {
+    try {
+      return await request(url, {
+        dispatcher: agent,
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          "content-type": "application/json",
+          accept,
+        },
+        body: JSON.stringify(body),
+        signal: call.signal,
+      });
+    } catch (error) {
+      throw transportError(error, call.signal, "before the response");
+    }
+  }
+
+  async function statusError(response: Dispatcher.ResponseData, signal: AbortSignal): Promise<ProviderError> {
+    const status = response.statusCode;
+    let detail = "";
+    try {
+      const text = await readLimited(response.body, ERROR_BODY_LIMIT);
+      const parsed = UpstreamErrorBody.safeParse(safeJson(text));
+      detail = parsed.success ? parsed.data : text.trim();
+    } catch (error) {
+      if (signal.aborted) return transportError(error, signal, "while reading an error body");
+    }
+    const message = detail === "" ? `${id} answered ${status}` : `${id} answered ${status}: ${redact(detail)}`;
+    return new ProviderError(message, id, status, isRetryableStatus(status));
+  }
+
+  function upstreamBody(call: ChatCall, stream: boolean): Record<string, unknown> {
+    // Whatever output cap the agent asked for, only the paid-for one (`max_tokens` in the call)
+    // goes upstream, under the name this upstream understands.
+    const {
+      max_tokens: cap,
+      max_completion_tokens: _agentCap,
+      stream: _stream,
+      stream_options: agentStreamOptions,
+      ...rest
+    } = call.body;
+    const body: Record<string, unknown> = { ...rest, model: call.model.upstreamId ?? call.model.id, [maxTokensParam]: cap };
+    if (stream) {
+      body.stream = true;
+      // Forced on: the final chunk's usage is what the call is accounted on, whatever the agent set.
+      body.stream_options = { ...(isPlainObject(agentStreamOptions) ? agentStreamOptions : {}), include_usage: true };
+    }
+    return body;
+  }
+
+  function estimate(call: ChatCall, completionText: string): Usage {
+    return {
+      promptTokens: countMessageTokens(call.body.messages),
+      completionTokens: countTokens(completionText),
+      cachedPromptTokens: 0,
+      reasoningTokens: 0,
+      estimated: true,
+    };
+  }
+
+  async function chat(call: ChatCall): Promise<ChatResult> {
+    const response = await send(call, upstreamBody(call, false), "application/json");
+    if (response.statusCode < 200 || response.statusCode > 299) throw await statusError(response, call.signal);
+    let json: unknown;
+    try {
+      json = await response.body.json();
+    } catch (error) {
+      if (error instanceof SyntaxError) {
+        throw new ProviderError(`${id} answered ${response.statusCode} with a body that is not JSON`, id, response.statusCode, true);
+      }
+      throw transportError(error, call.signal, "while reading the response");
+    }
+    const parsed = ChatCompletion.safeParse(json);
+    const body = JsonObject.safeParse(json);
+    if (!parsed.success || !body.success) {
+      throw new ProviderError(`${id} answered with a malformed chat.completion`, id, response.statusCode, true, {
+        cause: parsed.error ?? body.error,
+      });
+    }
+    const completion = parsed.data;
+    const usage =
+      completion.usage != null
+        ? normaliseUsage(completion.usage)
+        : estimate(call, completion.choices.map((c) => generatedText(c.message)).join(""));
+    // The agent gets the upstream's object as it came, key order included; the schema only vouched for it.
+    return { body: body.data, usage, provider: id };
+  }
+
+  async function chatStream(call: ChatCall): Promise<ChatStream> {
+    const response = await send(call, upstreamBody(call, true), "text/event-stream");
+    if (response.statusCode < 200 || response.statusCode > 299) throw await statusError(response, call.signal);
+    const contentType = String(response.headers["content-type"] ?? "");
+    if (contentType.includes("application/json")) {
+      // A server that ignored `stream: true`; its JSON would not parse as SSE on the agent's side.
+      response.body.destroy();
+      throw new ProviderError(`${id} answered a streamed call with JSON instead of SSE`, id, response.statusCode, true);
+    }
+
+    let upstreamUsage: Usage | undefined;
+    let completionText = "";
+    const sse = createSseDataReader((data) => {
+      if (data === "[DONE]") return;
+      const chunk = ChatCompletionChunk.safeParse(safeJson(data));
+      // Unparseable events are the agent's to judge; we only skip them for accounting.
+      if (!chunk.success) return;
+      for (const choice of chunk.data.choices ?? []) if (choice.delta) completionText += generatedText(choice.delta);
+      if (chunk.data.usage != null) upstreamUsage = normaliseUsage(chunk.data.usage);
+    });
+
+    const body = response.body;
+    const source = body[Symbol.asyncIterator]();
+    let yielded = false;
+    let finished = false;
+    const chunks: AsyncIterableIterator<Uint8Array> = {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next(): Promise<IteratorResult<Uint8Array>> {
+        if (finished) return { done: true, value: undefined };
+        let step: IteratorResult<unknown>;
+        try {
+          step = await source.next();
+        } catch (error) {
+          finished = true;
+          body.destroy();
+          const failure = transportError(error, call.signal, "mid-stream");
+          // Once bytes went to the agent a second attempt would repeat them: not retryable then.
+          throw yielded && failure.retryable
+            ? new ProviderError(failure.message, id, failure.status, false, { cause: failure.cause })
+            : failure;
+        }
+        if (step.done) {
+          finished = true;
+          sse.end();
+          return { done: true, value: undefined };
+        }
+        const bytes = step.value;
+        if (!(bytes instanceof Uint8Array)) throw new ProviderError(`${id}: stream produced a non-byte chunk`, id, undefined, false);
+        // The watcher only decodes; the very same Buffer goes on, as soon as it arrived.
+        sse.push(bytes);
+        yielded = true;
+        return { done: false, value: bytes };
+      },
+      async return(): Promise<IteratorResult<Uint8Array>> {
+        // The consumer stopped early (agent went away): release the upstream socket now.
+        finished = true;
+        body.destroy();
+        return { done: true, value: undefined };
+      },
+    };
+
+    return {
+      provider: id,
+      chunks,
+      usage: () => upstreamUsage ?? estimate(call, completionText),
+    };
+  }
+
+  return {
+    id,
+    chat,
+    chatStream,
+    close: () => agent.close(),
+  };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") return error.code;
+  return error instanceof Error ? error.name : "unknown error";
+}
+
+async function readLimited(body: AsyncIterable<unknown> & { destroy(): unknown }, limit: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (!(chunk instanceof Uint8Array)) continue;
+    parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    size += chunk.byteLength;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(parts).toString("utf8").slice(0, limit);
+}
