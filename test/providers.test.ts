@@ -6,6 +6,7 @@ import { ModelEntry } from "../src/catalog/schema.ts";
 import { countMessageTokens, countTokens } from "../src/lib/tokenizer.ts";
 import { createOpenAICompatibleProvider } from "../src/providers/openai-compatible.ts";
 import { createProviderRegistry } from "../src/providers/registry.ts";
+import { createSseDataReader } from "../src/providers/sse.ts";
 import { ProviderError, type ChatCall, type ChatStream, type Provider } from "../src/providers/types.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 
@@ -95,6 +96,13 @@ describe("OpenAI-compatible adapter, non-streamed", () => {
     } finally {
       await compatible.close?.();
     }
+  });
+
+  it("estimates usage when the reply's usage block is unreadable instead of failing the answer", async () => {
+    fake.setBehaviour({ usage: { prompt_tokens: -1 } });
+    const result = await provider.chat(call());
+    expect(result.usage.estimated).toBe(true);
+    expect(result.usage.promptTokens).toBe(countMessageTokens(MESSAGES));
   });
 
   it("estimates usage with the tokenizer when the reply has none", async () => {
@@ -356,6 +364,28 @@ describe("provider registry", () => {
     } finally {
       await registry.close();
     }
+  });
+});
+
+describe("SSE data reader", () => {
+  function read(pieces: Array<string | Uint8Array>): string[] {
+    const seen: string[] = [];
+    const reader = createSseDataReader((data) => seen.push(data));
+    for (const piece of pieces) reader.push(typeof piece === "string" ? new TextEncoder().encode(piece) : piece);
+    reader.end();
+    return seen;
+  }
+
+  it("reassembles events split anywhere, CRLF and multi-byte characters included", () => {
+    const bytes = new TextEncoder().encode('data: {"a":"é€"}\r\n\r\n: keep-alive\n\ndata: [DONE]\n\n');
+    const whole = read([bytes]);
+    expect(whole).toEqual(['{"a":"é€"}', "[DONE]"]);
+    for (let cut = 1; cut < bytes.length; cut++) expect(read([bytes.slice(0, cut), bytes.slice(cut)])).toEqual(whole);
+    expect(read([...bytes].map((b) => new Uint8Array([b])))).toEqual(whole);
+  });
+
+  it("joins multi-line data, ignores other fields and flushes an unterminated last event", () => {
+    expect(read(["event: x\nid: 1\ndata: one\ndata:two\n\nretry: 5\n\ndata: tail"])).toEqual(["one\ntwo", "tail"]);
   });
 });
 

@@ -66,13 +66,13 @@ const Chunk = z.object({
   model: z.literal("claude-3-5-haiku-20241022"),
   system_fingerprint: z.string().startsWith("fp_"),
   choices: z.array(
-    z.object({
+    z.looseObject({
       index: z.literal(0),
-      delta: z.object({ role: z.literal("assistant").optional(), content: z.string().optional() }),
+      delta: z.looseObject({ role: z.literal("assistant").optional(), content: z.string().optional() }),
       finish_reason: z.enum(["stop", "length"]).nullable(),
     }),
   ),
-  usage: z.object({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }).nullable(),
+  usage: z.looseObject({ prompt_tokens: z.int(), completion_tokens: z.int(), total_tokens: z.int() }).nullable(),
 });
 
 /** Records sleeps and resolves them at once: latencies are asserted, never waited for. */

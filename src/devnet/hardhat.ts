@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 import { DEVNET_ACCOUNT_COUNT, DEVNET_MNEMONIC } from "./accounts.ts";
 
 export interface StartHardhatNodeOptions {
@@ -81,6 +82,9 @@ export async function startHardhatNode(options: StartHardhatNodeOptions = {}): P
       cwd: paths.projectDir,
       env: childEnv(configDir),
       stdio: ["ignore", "pipe", "pipe"],
+      // Own process group: a Ctrl-C in the terminal reaches only us, so the application can
+      // drain (and settle on this chain) before it stops the node.
+      detached: true,
     },
   );
   // Always drain both pipes: a full pipe would block the node mid-write.
@@ -138,8 +142,6 @@ function childEnv(configDir: string): NodeJS.ProcessEnv {
     TOLLGATE_DEVNET_TMPDIR: configDir,
     // Never wait on an interactive prompt.
     HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-    // Lines go to a logger, not a terminal: no ANSI colour escapes.
-    NO_COLOR: "1",
   };
 }
 
@@ -248,7 +250,8 @@ class OutputTail {
   push(chunk: string): void {
     const parts = (this.partial + chunk).split("\n");
     this.partial = parts.pop() ?? "";
-    for (const line of parts) {
+    // Hardhat's request log is coloured whatever the terminal; lines go to a logger instead.
+    for (const line of parts.map((part) => stripVTControlCharacters(part))) {
       this.lines.push(line);
       if (this.lines.length > this.max) this.lines.shift();
       this.logger?.(line);

@@ -45,7 +45,8 @@ export const ChatCompletion = z
         })
         .loose(),
     ),
-    usage: UpstreamUsage.nullish(),
+    // A usage block we cannot read counts as missing (we estimate) rather than failing a good answer.
+    usage: UpstreamUsage.nullish().catch(null),
   })
   .loose();
 export type ChatCompletion = z.infer<typeof ChatCompletion>;
@@ -68,7 +69,8 @@ export const ChatCompletionChunk = z
           .loose(),
       )
       .nullish(),
-    usage: UpstreamUsage.nullish(),
+    // A usage block we cannot read counts as missing (we estimate) rather than failing a good answer.
+    usage: UpstreamUsage.nullish().catch(null),
   })
   .loose();
 export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunk>;

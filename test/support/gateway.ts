@@ -1,0 +1,53 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { createPublicClient, http, type PublicClient } from "viem";
+import { createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createRuntime, type Runtime } from "../../src/deps.ts";
+import { devnetChain } from "../../src/devnet/chain.ts";
+import type { DevTools } from "../../src/http/app-deps.ts";
+import { createLogger } from "../../src/lib/logger.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+
+export interface TestGateway {
+  url: string;
+  runtime: Runtime;
+  dev: DevTools;
+  publicClient: PublicClient;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real gateway in this process: its own hardhat devnet, in-process facilitator, SQLite file
+ * in a temp dir, listening on a free loopback port. `env` adds to the zero-config environment.
+ */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), "tollgate-test-"));
+  const config = loadConfig({ PORT: "0", DATA_DIR: dataDir, ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: "silent", ...env });
+  const runtime = await createRuntime(config, createLogger({ level: config.logLevel }));
+  const server: Server = createApp(runtime.deps).listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  runtime.setPublicUrl(url);
+  runtime.setReady(true);
+  const dev = runtime.deps.dev;
+  if (dev === undefined) throw new Error("test gateway must run in dev mode");
+  const publicClient = createPublicClient({ chain: devnetChain(dev.info.rpcUrl), transport: http(dev.info.rpcUrl) });
+  return {
+    url,
+    runtime,
+    dev,
+    publicClient,
+    dataDir,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+    },
+  };
+}

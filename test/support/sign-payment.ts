@@ -1,0 +1,61 @@
+import { randomBytes } from "node:crypto";
+import type { LocalAccount } from "viem";
+
+/** Fields of an EIP-3009 TransferWithAuthorization, with test-friendly defaults. */
+export interface AuthorizationFields {
+  to: `0x${string}`;
+  value: bigint;
+  validAfter?: bigint;
+  validBefore?: bigint;
+  nonce?: `0x${string}`;
+}
+
+export interface TokenDomain {
+  asset: `0x${string}`;
+  chainId: number;
+  name?: string;
+  version?: string;
+}
+
+/** Signs an authorization the way an x402 exact-scheme client does (EIP-712, EIP-3009 types). */
+export async function signAuthorization(account: LocalAccount, domain: TokenDomain, fields: AuthorizationFields) {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const authorization = {
+    from: account.address,
+    to: fields.to,
+    value: fields.value,
+    validAfter: fields.validAfter ?? now - 600n,
+    validBefore: fields.validBefore ?? now + 300n,
+    nonce: fields.nonce ?? (`0x${randomBytes(32).toString("hex")}` as `0x${string}`),
+  };
+  const signature = await account.signTypedData({
+    domain: { name: domain.name ?? "USDC", version: domain.version ?? "2", chainId: domain.chainId, verifyingContract: domain.asset },
+    types: {
+      TransferWithAuthorization: [
+        { name: "from", type: "address" },
+        { name: "to", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "validAfter", type: "uint256" },
+        { name: "validBefore", type: "uint256" },
+        { name: "nonce", type: "bytes32" },
+      ],
+    },
+    primaryType: "TransferWithAuthorization",
+    message: authorization,
+  });
+  return {
+    signature,
+    authorization: {
+      from: authorization.from,
+      to: authorization.to,
+      value: authorization.value.toString(),
+      validAfter: authorization.validAfter.toString(),
+      validBefore: authorization.validBefore.toString(),
+      nonce: authorization.nonce,
+    },
+  };
+}
+
+export function base64Json(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64");
+}
