@@ -14,7 +14,6 @@ const UsdAmount = z
   .transform((s) => usdToAtomic(s));
 const Port = z.coerce.number().int().min(0).max(65535);
 const PositiveInt = z.coerce.number().int().positive();
-const Bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 /** Provider keys and base-URL overrides follow the official SDKs' names: <PROVIDER>_API_KEY, <PROVIDER>_BASE_URL. */
 export const PROVIDER_IDS = ["openai", "anthropic", "google", "mistral", "deepseek", "groq", "openrouter", "together", "fireworks"] as const;
@@ -39,7 +38,8 @@ const EnvSchema = z.object({
   PRICE_MARKUP_BPS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   MIN_PRICE_USD: UsdAmount.default(usdToAtomic("0.0001")),
   MAX_BODY_BYTES: PositiveInt.default(1_048_576),
-  DEFAULT_STRATEGY: z.enum(["cost", "quality", "balanced", "task"]).default("cost"),
+  /** Strategy for model "auto". Only cost exists until the routing engine lands. */
+  DEFAULT_STRATEGY: z.enum(["cost"]).default("cost"),
   CATALOG_PATH: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL").optional(),
@@ -47,8 +47,13 @@ const EnvSchema = z.object({
   SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   SIMULATOR_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   UPSTREAM_TIMEOUT_MS: PositiveInt.default(120_000),
-  DEV_FAUCET: Bool.default(true),
 });
+
+/** Every variable Tollgate reads, for the README table check. */
+export const ENV_VARS: readonly string[] = [
+  ...Object.keys(EnvSchema.shape),
+  ...PROVIDER_IDS.flatMap((p) => [`${p.toUpperCase()}_API_KEY`, `${p.toUpperCase()}_BASE_URL`]),
+];
 
 const ProviderEnv = z.object({ apiKey: z.string().min(1).optional(), baseUrl: z.url().optional() });
 
@@ -79,7 +84,7 @@ export interface Config {
   markupBps: number;
   minPrice: bigint;
   maxBodyBytes: number;
-  defaultStrategy: "cost" | "quality" | "balanced" | "task";
+  defaultStrategy: "cost";
   catalogPath: string | undefined;
   dataDir: string;
   databaseUrl: string | undefined;

@@ -10,6 +10,7 @@ import { mintUsdc } from "./devnet/contracts.ts";
 import type { AppDeps, DevTools } from "./http/app-deps.ts";
 import { openLedger } from "./ledger/open.ts";
 import type { Logger } from "./lib/logger.ts";
+import { preloadTokenizer } from "./lib/tokenizer.ts";
 import { createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
 import { chainIdOf, defaultUsdc, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
@@ -37,9 +38,17 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
   };
   try {
     const catalog = new CatalogIndex(loadCatalog(config.catalogPath));
+    // Building the o200k encoder costs ~2 s of CPU; pay it at start, not on the first paid call.
+    preloadTokenizer();
     const ledger = await openLedger({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onBackgroundError: (err) => logger.error({ err }, "ledger connection error") });
     closers.push(() => ledger.close());
-    const providers = createProviderRegistry({ catalog, providers: config.providers, simulator: config.simulator });
+    const providers = createProviderRegistry({
+      catalog,
+      providers: config.providers,
+      simulator: config.simulator,
+      timeouts: { headersTimeoutMs: config.upstreamTimeoutMs, bodyTimeoutMs: config.upstreamTimeoutMs },
+    });
+    logger.info({ providers: providers.modes() }, "providers");
     closers.push(() => providers.close());
 
     let publicUrl = `http://${config.host}:${config.port}`;
@@ -55,7 +64,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       ledger,
       pricing: { markupBps: config.markupBps, minPrice: config.minPrice },
       quoteSecret: config.quoteSecret ?? randomBytes(32).toString("base64url"),
-      defaultStrategy: "cost",
+      defaultStrategy: config.defaultStrategy,
       now: () => Date.now(),
       logger,
       adminToken: config.adminToken,
