@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   RPC_URL: z.url().optional(),
   FACILITATOR_PRIVATE_KEY: PrivateKey.optional(),
   DEVNET_PORT: Port.default(0),
+  /** Attach to a running hardhat node (chainId 84532) instead of spawning one. */
+  DEVNET_RPC_URL: z.url().optional(),
   /** HMAC key for stateless quotes; replicas behind one load balancer must share it. */
   QUOTE_SECRET: z.string().min(32, "at least 32 characters").optional(),
   QUOTE_TTL_SECONDS: PositiveInt.default(300),
@@ -72,6 +74,7 @@ export interface ChainSettings {
   rpcUrl?: string;
   facilitatorPrivateKey?: `0x${string}`;
   devnetPort: number;
+  devnetRpcUrl?: string;
 }
 
 export interface Config {
@@ -159,7 +162,7 @@ function chainSettings(e: z.infer<typeof EnvSchema>): ChainSettings {
     if (remoteOnly.length > 0) {
       throw new ConfigError(`Invalid configuration:\n  ${remoteOnly.join(", ")}: set NETWORK as well (without NETWORK Tollgate runs its own devnet)`);
     }
-    return { kind: "devnet", network: "eip155:84532", ...common };
+    return { kind: "devnet", network: "eip155:84532", ...common, ...(e.DEVNET_RPC_URL === undefined ? {} : { devnetRpcUrl: e.DEVNET_RPC_URL }) };
   }
   const network = e.NETWORK as `eip155:${number}`;
   if (e.PAY_TO === undefined) throw new ConfigError("Invalid configuration:\n  PAY_TO: required when NETWORK is set");

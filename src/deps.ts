@@ -103,7 +103,10 @@ interface ChainRuntime {
 async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: () => string): Promise<ChainRuntime> {
   const started = performance.now();
   logger.info("starting the devnet (hardhat, chainId 84532)...");
-  const devChain = await startDevChain(settings.devnetPort === 0 ? {} : { port: settings.devnetPort });
+  const devChain = await startDevChain({
+    ...(settings.devnetPort === 0 ? {} : { port: settings.devnetPort }),
+    ...(settings.devnetRpcUrl === undefined ? {} : { rpcUrl: settings.devnetRpcUrl }),
+  });
   try {
     const { accounts } = devChain;
     const local = createInProcessFacilitator({ wallet: devChain.walletClientFor(accounts.facilitator), network: settings.network });

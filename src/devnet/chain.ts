@@ -29,6 +29,11 @@ const POLLING_INTERVAL_MS = 50;
 export interface StartDevChainOptions {
   /** Loopback port for the node; a free one when omitted. */
   port?: number;
+  /**
+   * Use this already-running hardhat node (chainId 84532, hardhat's default accounts) instead of
+   * spawning one, as docker-compose's separate chain service does. stop() then leaves it running.
+   */
+  rpcUrl?: string;
   /** Receives hardhat's output, line by line. */
   logger?: (line: string) => void;
 }
@@ -45,13 +50,16 @@ export interface DevChain {
   /** hardhat_* / evm_* methods: time travel, snapshots, setCode. */
   testClient: TestClient<"hardhat", HttpTransport, Chain>;
   walletClientFor(account: Account): WalletClient<HttpTransport, Chain, Account>;
-  /** The hardhat node's process id. */
+  /** The hardhat node's process id (0 when attached to a node started elsewhere). */
   pid: number;
   stop(): Promise<void>;
 }
 
 export async function startDevChain(options: StartDevChainOptions = {}): Promise<DevChain> {
-  const node = await startHardhatNode({ ...options, chainId: DEVNET_CHAIN_ID });
+  const node =
+    options.rpcUrl === undefined
+      ? await startHardhatNode({ ...options, chainId: DEVNET_CHAIN_ID })
+      : { rpcUrl: options.rpcUrl, pid: 0, stop: async () => {} };
   try {
     const chain = devnetChain(node.rpcUrl);
     // Hardhat reports a revert as JSON-RPC error -32603, which viem retries three times with

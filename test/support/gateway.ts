@@ -37,7 +37,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   runtime.setReady(true);
   const dev = runtime.deps.dev;
   if (dev === undefined) throw new Error("test gateway must run in dev mode");
-  const publicClient = createPublicClient({ chain: devnetChain(dev.info.rpcUrl), transport: http(dev.info.rpcUrl) });
+  const publicClient = createPublicClient({ chain: devnetChain(dev.info.rpcUrl), transport: http(dev.info.rpcUrl, { retryCount: 0 }) });
   return {
     url,
     runtime,
