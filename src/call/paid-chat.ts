@@ -1,6 +1,7 @@
 import type { SettleResponse } from "@x402/core/types";
 import { randomUUID } from "node:crypto";
 import { TollgateError } from "../lib/errors.ts";
+import { StageTimer } from "../lib/stage-timer.ts";
 import { buildChallenge, type Challenge } from "../payment/challenge.ts";
 import type { PaymentHeaders } from "../payment/header.ts";
 import { readPaymentHeader } from "../payment/header.ts";
@@ -31,10 +32,11 @@ export interface CallMeta {
   price: bigint;
   /** Milliseconds spent outside the upstream call. */
   overheadMs: () => number;
+  timer: StageTimer;
 }
 
 export type ChatOutcome =
-  | { kind: "payment_required"; plan: Plan; challenge: Challenge }
+  | { kind: "payment_required"; plan: Plan; challenge: Challenge; timer: StageTimer }
   | { kind: "completed"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; body: Record<string, unknown>; settlement: SettleResponse }
   | { kind: "streaming"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; events: AsyncIterable<Uint8Array | string> };
 
@@ -46,15 +48,22 @@ export type ChatOutcome =
  */
 export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOutcome> {
   const started = performance.now();
+  const timer = new StageTimer();
   const plan = planCall(deps, input.body, input.resourceUrl);
+  timer.mark("plan");
   const submission = readPaymentHeader(input.headers);
   if (submission === undefined) {
-    return { kind: "payment_required", plan, challenge: buildChallenge(deps.terms, offerFor(plan), "Payment required to run this call") };
+    const challenge = buildChallenge(deps.terms, offerFor(plan), "Payment required to run this call");
+    timer.mark("challenge");
+    return { kind: "payment_required", plan, challenge, timer };
   }
 
   const paid = await acceptPayment(deps, plan, submission);
+  timer.mark("local_verify");
   await reserve(deps, plan, paid, input.requestId);
+  timer.mark("reserve");
   await verifyWithFacilitator(deps, paid, input.requestId);
+  timer.mark("facilitator_verify");
 
   const attempts = attemptsFor(deps, plan, paid);
   let upstreamMs = 0;
@@ -66,6 +75,7 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
     task: plan.decision.task,
     price: paid.amount,
     overheadMs: () => Math.max(0, Math.round(performance.now() - started - upstreamMs)),
+    timer,
   });
 
   if (plan.request.stream === true) {
@@ -74,6 +84,7 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
       failCall(deps, input.requestId, error),
     );
     upstreamMs = performance.now() - upstreamStart;
+    timer.mark("upstream_headers");
     const callMeta = meta(served.result.provider, served.attempt.model.id);
     return { kind: "streaming", plan, paid, meta: callMeta, events: streamThenSettle(deps, paid, served.result, served.attempt, input.requestId, started) };
   }
@@ -83,8 +94,11 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
     failCall(deps, input.requestId, error),
   );
   upstreamMs = performance.now() - upstreamStart;
+  timer.mark("upstream");
   await recordServed(deps, input.requestId, served.result.provider, served.attempt, served.result.usage, started, undefined);
+  timer.mark("ledger");
   const settlement = await settlePayment(deps, paid, input.requestId);
+  timer.mark("settle");
   return { kind: "completed", plan, paid, meta: meta(served.result.provider, served.attempt.model.id), body: served.result.body, settlement };
 }
 

@@ -19,4 +19,5 @@ export function setServedHeaders(res: Response, meta: CallMeta): void {
   res.setHeader("x-tollgate-task", meta.task);
   res.setHeader("x-tollgate-price", atomicToUsd(meta.price));
   res.setHeader("x-tollgate-overhead-ms", String(meta.overheadMs()));
+  res.setHeader("server-timing", meta.timer.header());
 }

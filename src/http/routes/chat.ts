@@ -28,6 +28,7 @@ export function chatRoutes(deps: AppDeps): Router {
 
     if (outcome.kind === "payment_required") {
       setRouteHeaders(res, outcome.plan);
+      res.setHeader("server-timing", outcome.timer.header());
       res.setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(outcome.challenge.header));
       res.status(402).json({ ...outcome.challenge.v1Body, route: routeView(outcome.plan, deps.terms) });
       return;
