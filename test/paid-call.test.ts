@@ -196,6 +196,56 @@ describe("paid call", () => {
   });
 });
 
+describe("failed calls are never charged", () => {
+  it("answers 502 and settles nothing when every provider fails", async () => {
+    const agent = await fundedAgent(10);
+    upstream.setBehaviour({ error: { status: 500, message: "upstream exploded" } });
+    try {
+      const paying = createPayingFetch({ privateKey: devnetKey(10), allowedAsset: { network: "eip155:84532", asset: gateway.dev.info.asset } });
+      const before = await balanceOf(agent.address);
+      const res = await paying.fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body("This call will fail upstream")),
+      });
+      expect(res.status).toBe(502);
+      const error = (await res.json()) as { error: { code: string; message: string } };
+      expect(error.error.code).toBe("upstream_error");
+      expect(error.error.message).toMatch(/not charged/);
+      expect(await balanceOf(agent.address)).toBe(before);
+      const row = await gateway.runtime.deps.ledger.get(res.headers.get("x-tollgate-request-id") ?? "");
+      expect(row?.status).toBe("failed");
+      expect(row?.txHash).toBeNull();
+    } finally {
+      upstream.resetBehaviour({ content: "Tolls for every call, settled on chain." });
+    }
+  });
+
+  it("ends a stream that breaks mid-way with an error event and settles nothing", async () => {
+    const agent = await fundedAgent(11);
+    upstream.setBehaviour({ dropAfterEvents: 2 });
+    try {
+      const paying = createPayingFetch({ privateKey: devnetKey(11), allowedAsset: { network: "eip155:84532", asset: gateway.dev.info.asset } });
+      const before = await balanceOf(agent.address);
+      const res = await paying.fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body("Stream that breaks", { stream: true })),
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toMatch(/"code":"upstream_error"/);
+      expect(text).not.toMatch(/PAYMENT-RESPONSE/);
+      expect(paying.receipts).toHaveLength(0);
+      expect(await balanceOf(agent.address)).toBe(before);
+      const row = await gateway.runtime.deps.ledger.get(res.headers.get("x-tollgate-request-id") ?? "");
+      expect(row?.status).toBe("failed");
+    } finally {
+      upstream.resetBehaviour({ content: "Tolls for every call, settled on chain." });
+    }
+  });
+});
+
 function devnetKey(n: number): `0x${string}` {
   return devnetPrivateKey(devnetTestAccount(n));
 }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+describe("configuration", () => {
+  it("starts in devnet mode with no variables at all", () => {
+    const config = loadConfig({});
+    expect(config.chain.kind).toBe("devnet");
+    expect(config.chain.network).toBe("eip155:84532");
+    expect(config.port).toBe(8402);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("names the variable that is invalid", () => {
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT/);
+    expect(() => loadConfig({ MIN_PRICE_USD: "0.0000001" })).toThrow(/MIN_PRICE_USD/);
+    expect(() => loadConfig({ OPENAI_BASE_URL: "not a url", OPENAI_API_KEY: "k" })).toThrow(/OPENAI_BASE_URL/);
+  });
+
+  it("refuses remote-chain settings without NETWORK rather than silently running a devnet", () => {
+    expect(() => loadConfig({ PAY_TO: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" })).toThrow(/NETWORK/);
+  });
+
+  it("needs PAY_TO and a facilitator on a real network", () => {
+    expect(() => loadConfig({ NETWORK: "eip155:84532" })).toThrow(/PAY_TO/);
+    expect(() => loadConfig({ NETWORK: "eip155:84532", PAY_TO: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" })).toThrow(/FACILITATOR_URL/);
+    const config = loadConfig({ NETWORK: "eip155:84532", PAY_TO: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", FACILITATOR_URL: "https://x402.org/facilitator" });
+    expect(config.chain).toMatchObject({ kind: "remote", network: "eip155:84532", facilitatorUrl: "https://x402.org/facilitator" });
+  });
+
+  it("refuses a well-known devnet key on a real network", () => {
+    const env = {
+      NETWORK: "eip155:84532",
+      PAY_TO: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+      RPC_URL: "https://sepolia.base.org",
+      FACILITATOR_PRIVATE_KEY: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(/well-known devnet key/);
+  });
+
+  it("collects provider keys and base URLs", () => {
+    const config = loadConfig({ OPENAI_API_KEY: "sk-x", OPENAI_BASE_URL: "http://127.0.0.1:9999/v1", GROQ_API_KEY: "g" });
+    expect(config.providers).toEqual({ openai: { apiKey: "sk-x", baseUrl: "http://127.0.0.1:9999/v1" }, groq: { apiKey: "g" } });
+  });
+});
