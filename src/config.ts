@@ -27,7 +27,12 @@ const EnvSchema = z.object({
   PAY_TO: Address.optional(),
   /** Token contract; defaults to the network's USDC. */
   ASSET: Address.optional(),
-  FACILITATOR_URL: z.url().optional(),
+  /** One URL, or several separated by commas: tried in order (fallback). */
+  FACILITATOR_URL: z
+    .string()
+    .transform((s) => s.split(",").map((u) => u.trim()).filter((u) => u.length > 0))
+    .pipe(z.array(z.url()).min(1))
+    .optional(),
   FACILITATOR_TIMEOUT_MS: PositiveInt.default(15_000),
   RPC_URL: z.url().optional(),
   FACILITATOR_PRIVATE_KEY: PrivateKey.optional(),
@@ -49,6 +54,8 @@ const EnvSchema = z.object({
   SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   SIMULATOR_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   UPSTREAM_TIMEOUT_MS: PositiveInt.default(120_000),
+  SETTLE_TIMING: z.enum(["before_response", "after_response"]).default("before_response"),
+  SETTLE_RETRY_INTERVAL_MS: PositiveInt.default(10_000),
 });
 
 /** Every variable Tollgate reads, for the README table check. */
@@ -69,7 +76,7 @@ export interface ChainSettings {
   network: `eip155:${number}`;
   payTo?: `0x${string}`;
   asset?: `0x${string}`;
-  facilitatorUrl?: string;
+  facilitatorUrls?: string[];
   facilitatorTimeoutMs: number;
   rpcUrl?: string;
   facilitatorPrivateKey?: `0x${string}`;
@@ -94,6 +101,8 @@ export interface Config {
   adminToken: string | undefined;
   simulator: { latencyMs: number; tokenDelayMs: number };
   upstreamTimeoutMs: number;
+  settleTiming: "before_response" | "after_response";
+  settleRetryIntervalMs: number;
   providers: Record<string, ProviderSettings>;
 }
 
@@ -148,6 +157,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     adminToken: e.ADMIN_TOKEN,
     simulator: { latencyMs: e.SIMULATOR_LATENCY_MS, tokenDelayMs: e.SIMULATOR_TOKEN_DELAY_MS },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    settleTiming: e.SETTLE_TIMING,
+    settleRetryIntervalMs: e.SETTLE_RETRY_INTERVAL_MS,
     providers,
   };
   return Object.freeze(config);
@@ -174,7 +185,7 @@ function chainSettings(e: z.infer<typeof EnvSchema>): ChainSettings {
   }
   const settings: ChainSettings = { kind: "remote", network, payTo: e.PAY_TO as `0x${string}`, ...common };
   if (e.ASSET !== undefined) settings.asset = e.ASSET as `0x${string}`;
-  if (e.FACILITATOR_URL !== undefined) settings.facilitatorUrl = e.FACILITATOR_URL;
+  if (e.FACILITATOR_URL !== undefined) settings.facilitatorUrls = e.FACILITATOR_URL;
   if (e.RPC_URL !== undefined) settings.rpcUrl = e.RPC_URL;
   if (e.FACILITATOR_PRIVATE_KEY !== undefined) settings.facilitatorPrivateKey = e.FACILITATOR_PRIVATE_KEY as `0x${string}`;
   return settings;

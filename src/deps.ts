@@ -11,7 +11,9 @@ import type { AppDeps, DevTools } from "./http/app-deps.ts";
 import { openLedger } from "./ledger/open.ts";
 import type { Logger } from "./lib/logger.ts";
 import { preloadTokenizer } from "./lib/tokenizer.ts";
-import { createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
+import { createSettler } from "./call/settlement.ts";
+import { createChainReader } from "./payment/chain-reader.ts";
+import { createFallbackFacilitator, createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
 import { chainIdOf, defaultUsdc, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
 
@@ -23,6 +25,9 @@ export interface Runtime {
   setPublicUrl(url: string): void;
   close(): Promise<void>;
 }
+
+/** Public RPCs used for settlement's chain reads when RPC_URL is not set. */
+const PUBLIC_RPC: Record<number, string> = { 84532: "https://sepolia.base.org", 8453: "https://mainnet.base.org" };
 
 /** 100 USDC per faucet call is plenty for tests and demos. */
 const FAUCET_MAX = 100_000_000n;
@@ -56,12 +61,15 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
 
     let ready = false;
-    const deps: AppDeps = {
+    const chainReader = chain.rpcUrl === undefined ? undefined : createChainReader({ rpcUrl: chain.rpcUrl });
+    const base: Omit<AppDeps, "settler"> = {
       catalog,
       providers,
       terms: { ...chain.terms, maxTimeoutSeconds: config.quoteTtlSeconds },
       facilitator: chain.facilitator,
+      chain: chainReader,
       ledger,
+      settleTiming: config.settleTiming,
       pricing: { markupBps: config.markupBps, minPrice: config.minPrice },
       quoteSecret: config.quoteSecret ?? randomBytes(32).toString("base64url"),
       defaultStrategy: config.defaultStrategy,
@@ -73,6 +81,13 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       localFacilitator: chain.local?.facilitator,
       ready: () => ready,
     };
+    const deps: AppDeps = { ...base, settler: createSettler(base, { abandonAfterMs: config.upstreamTimeoutMs * 2 + 60_000 }) };
+    closers.push(() => deps.settler.stop());
+    // Start-up recovery: settle what a previous run served but did not settle, release what it
+    // reserved but never served, then keep retrying in the background.
+    const recovered = await deps.settler.sweep();
+    if (Object.values(recovered).some((n) => n > 0)) logger.info(recovered, "settlement recovery");
+    deps.settler.start(config.settleRetryIntervalMs);
     if (config.quoteSecret === undefined && config.chain.kind === "remote") {
       logger.warn("QUOTE_SECRET is not set: quotes are signed with a per-process key, so replicas cannot honour each other's quotes");
     }
@@ -94,6 +109,8 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
 
 interface ChainRuntime {
   terms: Omit<PaymentTerms, "maxTimeoutSeconds">;
+  /** RPC for chain reads (settlement idempotency); undefined when none is known. */
+  rpcUrl: string | undefined;
   facilitator: Facilitator;
   local: InProcessFacilitator | undefined;
   dev: DevTools | undefined;
@@ -136,7 +153,7 @@ async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: (
       faucetMax: FAUCET_MAX,
     };
     logger.info({ rpcUrl: devChain.rpcUrl, token: devChain.token, ms: Math.round(performance.now() - started) }, "devnet ready");
-    return { terms, facilitator: local.client, local, dev, devChain };
+    return { terms, rpcUrl: devChain.rpcUrl, facilitator: local.client, local, dev, devChain };
   } catch (error) {
     await devChain.stop();
     throw error;
@@ -150,19 +167,17 @@ function remoteChain(settings: ChainSettings): ChainRuntime {
   if (asset === undefined || settings.payTo === undefined) {
     throw new Error(`No default USDC for ${settings.network}: set ASSET`);
   }
-  let facilitator: Facilitator;
-  if (settings.facilitatorUrl !== undefined) {
-    facilitator = createHttpFacilitator({ url: settings.facilitatorUrl, timeoutMs: settings.facilitatorTimeoutMs });
-  } else if (settings.rpcUrl !== undefined && settings.facilitatorPrivateKey !== undefined) {
+  // Remote facilitators first, in the order given; the in-process one (own RPC and key) last, as backup.
+  const facilitators: Facilitator[] = (settings.facilitatorUrls ?? []).map((url) => createHttpFacilitator({ url, timeoutMs: settings.facilitatorTimeoutMs }));
+  if (settings.rpcUrl !== undefined && settings.facilitatorPrivateKey !== undefined) {
     const wallet = createWalletClient({
       account: privateKeyToAccount(settings.facilitatorPrivateKey),
       chain: { id: chainId, name: settings.network, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [settings.rpcUrl] } } },
       transport: http(settings.rpcUrl),
     });
-    facilitator = createInProcessFacilitator({ wallet, network: settings.network }).client;
-  } else {
-    throw new Error("unreachable: config requires FACILITATOR_URL or RPC_URL + FACILITATOR_PRIVATE_KEY");
+    facilitators.push(createInProcessFacilitator({ wallet, network: settings.network }).client);
   }
+  const facilitator = createFallbackFacilitator(facilitators);
   return {
     terms: {
       network: settings.network,
@@ -173,6 +188,7 @@ function remoteChain(settings: ChainSettings): ChainRuntime {
       assetVersion: usdc?.version ?? "2",
       payTo: settings.payTo,
     },
+    rpcUrl: settings.rpcUrl ?? PUBLIC_RPC[chainId],
     facilitator,
     local: undefined,
     dev: undefined,

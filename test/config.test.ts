@@ -24,7 +24,7 @@ describe("configuration", () => {
     expect(() => loadConfig({ NETWORK: "eip155:84532" })).toThrow(/PAY_TO/);
     expect(() => loadConfig({ NETWORK: "eip155:84532", PAY_TO: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" })).toThrow(/FACILITATOR_URL/);
     const config = loadConfig({ NETWORK: "eip155:84532", PAY_TO: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", FACILITATOR_URL: "https://x402.org/facilitator" });
-    expect(config.chain).toMatchObject({ kind: "remote", network: "eip155:84532", facilitatorUrl: "https://x402.org/facilitator" });
+    expect(config.chain).toMatchObject({ kind: "remote", network: "eip155:84532", facilitatorUrls: ["https://x402.org/facilitator"] });
   });
 
   it("refuses a well-known devnet key on a real network", () => {

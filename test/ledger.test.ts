@@ -85,6 +85,7 @@ function newCall(overrides: Partial<NewCall> = {}): NewCall {
     task: "chat",
     validBefore: 1_714_560_000,
     createdAt: new Date("2024-05-01T10:00:00.000Z"),
+    payment: '{"x402Version":2}',
     ...overrides,
   };
 }

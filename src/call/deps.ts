@@ -2,10 +2,12 @@ import type { CatalogIndex } from "../catalog/index.ts";
 import type { ModelEntry } from "../catalog/schema.ts";
 import type { Ledger } from "../ledger/types.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { ChainReader } from "../payment/chain-reader.ts";
 import type { Facilitator } from "../payment/facilitator.ts";
 import type { PaymentTerms } from "../payment/terms.ts";
 import type { Provider } from "../providers/types.ts";
 import type { Strategy } from "../routing/types.ts";
+import type { Settler } from "./settlement.ts";
 
 export interface PricingSettings {
   markupBps: number;
@@ -18,7 +20,15 @@ export interface CallDeps {
   providers: { providerFor(model: ModelEntry): Provider };
   terms: PaymentTerms;
   facilitator: Facilitator;
+  /** Chain reads that make settlement idempotent; undefined when no RPC is known. */
+  chain: ChainReader | undefined;
   ledger: Ledger;
+  /**
+   * When a non-streamed call settles: before the response goes out (the receipt is in the
+   * response; the agent waits for the chain) or after (faster; the receipt is in the ledger only).
+   */
+  settleTiming: "before_response" | "after_response";
+  settler: Settler;
   pricing: PricingSettings;
   quoteSecret: string;
   defaultStrategy: Strategy;

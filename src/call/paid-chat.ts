@@ -11,7 +11,7 @@ import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.
 import type { CallDeps } from "./deps.ts";
 import { executeWithFailover, type Attempt } from "./execute.ts";
 import { planCall, priceCandidate, type Plan } from "./plan.ts";
-import { settlePayment } from "./settle.ts";
+import type { SettleOutcome } from "./settlement.ts";
 
 export interface ChatInput {
   body: unknown;
@@ -37,7 +37,7 @@ export interface CallMeta {
 
 export type ChatOutcome =
   | { kind: "payment_required"; plan: Plan; challenge: Challenge; timer: StageTimer }
-  | { kind: "completed"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; body: Record<string, unknown>; settlement: SettleResponse }
+  | { kind: "completed"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; body: Record<string, unknown>; settlement: SettleResponse | undefined }
   | { kind: "streaming"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; events: AsyncIterable<Uint8Array | string> };
 
 /**
@@ -97,9 +97,42 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   timer.mark("upstream");
   await recordServed(deps, input.requestId, served.result.provider, served.attempt, served.result.usage, started, undefined);
   timer.mark("ledger");
-  const settlement = await settlePayment(deps, paid, input.requestId);
+  const callMeta = meta(served.result.provider, served.attempt.model.id);
+  if (deps.settleTiming === "after_response") {
+    void settleServed(deps, input.requestId).catch((err: unknown) => deps.logger.error({ err, callId: input.requestId }, "background settlement failed"));
+    return { kind: "completed", plan, paid, meta: callMeta, body: served.result.body, settlement: undefined };
+  }
+  const settlement = receiptOf(deps, await settleServed(deps, input.requestId));
   timer.mark("settle");
-  return { kind: "completed", plan, paid, meta: meta(served.result.provider, served.attempt.model.id), body: served.result.body, settlement };
+  return { kind: "completed", plan, paid, meta: callMeta, body: served.result.body, settlement };
+}
+
+/** Settles a call the pipeline just served. */
+async function settleServed(deps: CallDeps, requestId: string): Promise<SettleOutcome> {
+  const row = await deps.ledger.get(requestId);
+  if (row === undefined) throw new Error(`ledger lost call ${requestId}`);
+  return deps.settler.settle(row);
+}
+
+/**
+ * The receipt for a settle outcome. A pending settlement still delivers the call: the payment was
+ * verified and the settlement worker retries it. A reverted one withholds it and leaves a debt.
+ */
+function receiptOf(deps: CallDeps, outcome: SettleOutcome): SettleResponse {
+  switch (outcome.kind) {
+    case "settled":
+      return outcome.response;
+    case "pending":
+      return { success: false, errorReason: "settlement_pending", errorMessage: outcome.reason, transaction: "", network: deps.terms.network };
+    case "unpaid":
+      throw new TollgateError("settlement_failed", `Settlement reverted (${outcome.reason}); the call's price is recorded as a debt of this wallet`, {
+        details: { reason: "payer_fault" },
+      });
+    case "expired":
+      throw new TollgateError("settlement_failed", "The payment authorization expired before it could settle; you were not charged", {
+        details: { reason: "expired" },
+      });
+  }
 }
 
 async function reserve(deps: CallDeps, plan: Plan, paid: AcceptedPayment, requestId: string): Promise<void> {
@@ -116,6 +149,7 @@ async function reserve(deps: CallDeps, plan: Plan, paid: AcceptedPayment, reques
     task: plan.decision.task,
     validBefore: paid.validBefore,
     createdAt: new Date(deps.now()),
+    payment: JSON.stringify({ version: paid.version, payload: paid.payload, requirements: paid.requirements }),
   });
   if (outcome.kind === "duplicate") {
     throw new TollgateError("payment_replayed", `payment nonce ${paid.nonce} from ${paid.payer} was already used (call ${outcome.existing.id}); sign a new payment`, {
@@ -207,7 +241,7 @@ async function* streamThenSettle(
   }
   await recordServed(deps, requestId, stream.provider, attempt, stream.usage(), started, ttftMs);
   try {
-    const settlement = await settlePayment(deps, paid, requestId);
+    const settlement = receiptOf(deps, await settleServed(deps, requestId));
     yield `: ${paid.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE"} ${Buffer.from(JSON.stringify(settlement)).toString("base64")}\n\n`;
   } catch (error) {
     const code = error instanceof TollgateError ? error.code : "settlement_failed";

@@ -27,6 +27,7 @@ export function toCallInsert(call: NewCall): Insertable<CallsTable> {
     task: call.task,
     valid_before: call.validBefore,
     status: "reserved",
+    payment: call.payment,
     usage_estimated: 0,
     created_at: at,
     updated_at: at,
@@ -47,11 +48,17 @@ export function toCallPatch(update: CallUpdate): Updateable<CallsTable> {
     case "settled":
       patch.settled_at = at;
       break;
-    case "reserved":
     case "failed":
     case "released":
+    case "expired":
+    case "unpaid":
+      patch.closed_at = at;
+      break;
+    case "reserved":
+    case "pending":
       break;
   }
+  if (update.settleAttempts !== undefined) patch.settle_attempts = update.settleAttempts;
   if (update.provider !== undefined) patch.provider = update.provider;
   if (update.promptTokens !== undefined) patch.prompt_tokens = update.promptTokens;
   if (update.completionTokens !== undefined) patch.completion_tokens = update.completionTokens;
@@ -80,6 +87,7 @@ export function toCallRow(row: Selectable<CallsTable>): CallRow {
     task: row.task,
     validBefore: readNumber(row.valid_before, "valid_before"),
     createdAt: readDate(row.created_at, "created_at"),
+    payment: row.payment,
     status: readStatus(row.status),
     provider: row.provider,
     promptTokens: readNullable(row.prompt_tokens, "prompt_tokens", readNumber),
@@ -95,6 +103,8 @@ export function toCallRow(row: Selectable<CallsTable>): CallRow {
     verifiedAt: readNullable(row.verified_at, "verified_at", readDate),
     servedAt: readNullable(row.served_at, "served_at", readDate),
     settledAt: readNullable(row.settled_at, "settled_at", readDate),
+    closedAt: readNullable(row.closed_at, "closed_at", readDate),
     updatedAt: readDate(row.updated_at, "updated_at"),
+    settleAttempts: readNumber(row.settle_attempts, "settle_attempts"),
   };
 }

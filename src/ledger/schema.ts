@@ -54,6 +54,9 @@ export interface CallsTable {
   verified_at: NullableIntegerColumn;
   served_at: NullableIntegerColumn;
   settled_at: NullableIntegerColumn;
+  closed_at: NullableIntegerColumn;
+  payment: string;
+  settle_attempts: ColumnType<DriverInteger, bigint | number | undefined, bigint | number>;
   updated_at: IntegerColumn;
 }
 

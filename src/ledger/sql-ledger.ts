@@ -3,7 +3,7 @@
  * ON CONFLICT, RETURNING, aggregate FILTER and integer division, which is all it needs.
  */
 import { sql, type Kysely } from "kysely";
-import type { CallRow, CallUpdate, Ledger, NewCall, ReserveOutcome, WalletDetail, WalletSummary } from "./types.ts";
+import type { CallRow, CallStatus, CallUpdate, Ledger, NewCall, ReserveOutcome, WalletDetail, WalletSummary } from "./types.ts";
 import type { Database, DriverInteger } from "./schema.ts";
 import { lowerHex, toCallInsert, toCallPatch, toCallRow } from "./call-row.ts";
 import { addSpendTotals, readSpendTotals, spendTotalsColumns, ZERO_SPEND } from "./spend-totals.ts";
@@ -53,6 +53,36 @@ export function createSqlLedger(db: Kysely<Database>): Ledger {
       const result = await db.updateTable("calls").set(toCallPatch(update)).where("id", "=", id).executeTakeFirst();
       // A missing row means the pipeline lost track of a call it reserved: a bug, not an outcome.
       if (result.numUpdatedRows === 0n) throw new Error(`ledger: no call with id ${id}`);
+    },
+
+    async transition(id: string, from: readonly CallStatus[], update: CallUpdate): Promise<boolean> {
+      const result = await db
+        .updateTable("calls")
+        .set(toCallPatch(update))
+        .where("id", "=", id)
+        .where("status", "in", [...from])
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    async releaseAbandoned(olderThan: Date, at: Date): Promise<number> {
+      const result = await db
+        .updateTable("calls")
+        .set(toCallPatch({ status: "released", at, error: "abandoned: the gateway stopped before serving it" }))
+        .where("status", "in", ["reserved", "verified"])
+        .where("created_at", "<", olderThan.getTime())
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async unsettled(): Promise<CallRow[]> {
+      const rows = await db.selectFrom("calls").selectAll().where("status", "in", ["served", "pending"]).orderBy("created_at").orderBy("id").execute();
+      return rows.map(toCallRow);
+    },
+
+    async debts(address: `0x${string}`): Promise<CallRow[]> {
+      const rows = await db.selectFrom("calls").selectAll().where("payer", "=", lowerHex(address)).where("status", "=", "unpaid").orderBy("created_at").execute();
+      return rows.map(toCallRow);
     },
 
     async get(id: string): Promise<CallRow | undefined> {

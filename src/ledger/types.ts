@@ -2,12 +2,20 @@
  * The spend ledger port. One row per paid call, keyed by request id, unique on (payer, nonce):
  * the reservation is what stops one signed payment from buying two calls.
  *
- * Status moves reserved -> verified -> served -> settled, or ends in failed (upstream or
- * settlement failed after verification) or released (refused before serving; the nonce stays
- * spent in the ledger so the same payment cannot be retried into a second reservation).
+ * The settlement state machine (every transition stamps its time):
+ *
+ *   reserved -> verified -> served -> settled
+ *       |           |          |-> pending -> settled | expired | unpaid   (settlement retried)
+ *       |           |          |-> expired   (authorization ran out before it could settle)
+ *       |           |          '-> unpaid    (settlement reverted: the payer drained or cancelled; a debt)
+ *       |           '-> failed   (no provider served the call; never settled)
+ *       '-> released (refused before serving; the nonce stays spent in the ledger so the same
+ *                     payment cannot be retried into a second reservation)
  */
 
-export const CALL_STATUSES = ["reserved", "verified", "served", "settled", "failed", "released"] as const;
+export const CALL_STATUSES = ["reserved", "verified", "served", "settled", "failed", "released", "pending", "expired", "unpaid"] as const;
+/** States a call never leaves. */
+export const FINAL_STATUSES: ReadonlySet<CallStatus> = new Set(["settled", "failed", "released", "expired", "unpaid"]);
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export interface NewCall {
@@ -25,6 +33,11 @@ export interface NewCall {
   /** Authorization's validBefore, unix seconds: after it the payment can no longer settle. */
   validBefore: number;
   createdAt: Date;
+  /**
+   * The x402 payment payload and requirements as JSON, kept so settlement can be retried after a
+   * facilitator fault or a restart. Never logged.
+   */
+  payment: string;
 }
 
 export interface CallUpdate {
@@ -42,6 +55,8 @@ export interface CallUpdate {
   latencyMs?: number;
   ttftMs?: number;
   error?: string;
+  /** Number of settlement attempts so far. */
+  settleAttempts?: number;
 }
 
 export interface CallRow extends NewCall {
@@ -60,7 +75,10 @@ export interface CallRow extends NewCall {
   verifiedAt: Date | null;
   servedAt: Date | null;
   settledAt: Date | null;
+  /** When the call reached failed, released, expired or unpaid. */
+  closedAt: Date | null;
   updatedAt: Date;
+  settleAttempts: number;
 }
 
 export interface SpendTotals {
@@ -92,6 +110,20 @@ export interface Ledger {
   /** Inserts the row in status `reserved`; refuses a second (payer, nonce), even under concurrency. */
   reserve(call: NewCall): Promise<ReserveOutcome>;
   update(id: string, update: CallUpdate): Promise<void>;
+  /**
+   * Moves a call to `update.status` only if it is currently in one of `from`; returns whether it
+   * did. Settlement uses it so two workers (or a worker and start-up recovery) never settle twice.
+   */
+  transition(id: string, from: readonly CallStatus[], update: CallUpdate): Promise<boolean>;
+  /**
+   * Releases reservations (reserved or verified) created before `olderThan`: a call that old was
+   * abandoned by a crashed or killed gateway and was never served. Returns how many.
+   */
+  releaseAbandoned(olderThan: Date, at: Date): Promise<number>;
+  /** Calls served but not settled yet (served or pending), oldest first. */
+  unsettled(): Promise<CallRow[]>;
+  /** Calls whose settlement reverted because of the payer: what the wallet owes. */
+  debts(address: `0x${string}`): Promise<CallRow[]>;
   get(id: string): Promise<CallRow | undefined>;
   wallets(): Promise<WalletSummary[]>;
   wallet(address: `0x${string}`, options?: { recent?: number }): Promise<WalletDetail | undefined>;

@@ -1,6 +1,7 @@
 import { x402Facilitator } from "@x402/core/facilitator";
 import { HTTPFacilitatorClient, type FacilitatorClient } from "@x402/core/server";
-import type { SupportedResponse } from "@x402/core/types";
+import type { SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
+import { z } from "zod";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { registerExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { publicActions, type Account, type Chain, type Transport, type WalletClient } from "viem";
@@ -57,4 +58,41 @@ export function createInProcessFacilitator(options: {
 
 export function createHttpFacilitator(options: { url: string; timeoutMs: number }): Facilitator {
   return new HTTPFacilitatorClient({ url: options.url, timeoutMs: options.timeoutMs });
+}
+
+const VerifyReply = z.object({ isValid: z.boolean(), invalidReason: z.string().optional(), invalidMessage: z.string().optional(), payer: z.string().optional() }).loose();
+const SettleReply = z
+  .object({ success: z.boolean(), transaction: z.string(), network: z.string(), errorReason: z.string().optional(), errorMessage: z.string().optional(), payer: z.string().optional() })
+  .loose();
+
+export class FacilitatorUnavailableError extends Error {
+  override readonly name = "FacilitatorUnavailableError";
+}
+
+/**
+ * Several facilitators, tried in order: a facilitator that throws (timeout, 5xx, refused
+ * connection) or answers something that does not parse is skipped for the next one. A parsed
+ * answer, even "invalid", is final. Settling through a second facilitator after the first timed
+ * out is safe: an EIP-3009 authorization transfers at most once, and settlement checks the chain.
+ */
+export function createFallbackFacilitator(facilitators: readonly Facilitator[]): Facilitator {
+  if (facilitators.length === 0) throw new RangeError("at least one facilitator is needed");
+  async function first<T>(call: (f: Facilitator) => Promise<unknown>, schema: z.ZodType<T>, what: string): Promise<T> {
+    const failures: string[] = [];
+    for (const [index, facilitator] of facilitators.entries()) {
+      try {
+        const parsed = schema.safeParse(await call(facilitator));
+        if (parsed.success) return parsed.data;
+        failures.push(`#${index + 1}: malformed ${what} reply`);
+      } catch (error) {
+        failures.push(`#${index + 1}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    throw new FacilitatorUnavailableError(`no facilitator answered ${what} (${failures.join("; ")})`);
+  }
+  return {
+    verify: async (payload, requirements) => (await first((f) => f.verify(payload, requirements), VerifyReply, "verify")) as VerifyResponse,
+    settle: async (payload, requirements) => (await first((f) => f.settle(payload, requirements), SettleReply, "settle")) as SettleResponse,
+    getSupported: () => first((f) => f.getSupported(), z.custom<SupportedResponse>((v) => typeof v === "object" && v !== null), "supported"),
+  };
 }

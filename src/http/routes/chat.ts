@@ -36,7 +36,9 @@ export function chatRoutes(deps: AppDeps): Router {
 
     setServedHeaders(res, outcome.meta);
     if (outcome.kind === "completed") {
-      res.setHeader(outcome.paid.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
+      if (outcome.settlement !== undefined) {
+        res.setHeader(outcome.paid.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
+      }
       res.status(200).json(outcome.body);
       return;
     }

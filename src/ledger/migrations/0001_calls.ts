@@ -20,7 +20,9 @@ export const calls0001: Migration = {
       .addColumn("task", "text", (col) => col.notNull())
       .addColumn("valid_before", "bigint", (col) => col.notNull())
       .addColumn("status", "text", (col) =>
-        col.notNull().check(sql`status in ('reserved', 'verified', 'served', 'settled', 'failed', 'released')`),
+        col
+          .notNull()
+          .check(sql`status in ('reserved', 'verified', 'served', 'settled', 'failed', 'released', 'pending', 'expired', 'unpaid')`),
       )
       .addColumn("provider", "text")
       .addColumn("prompt_tokens", "integer")
@@ -38,6 +40,10 @@ export const calls0001: Migration = {
       .addColumn("verified_at", "bigint")
       .addColumn("served_at", "bigint")
       .addColumn("settled_at", "bigint")
+      .addColumn("closed_at", "bigint")
+      // x402 payload + requirements (JSON) so settlement survives faults and restarts.
+      .addColumn("payment", "text", (col) => col.notNull())
+      .addColumn("settle_attempts", "integer", (col) => col.notNull().defaultTo(0))
       .addColumn("updated_at", "bigint", (col) => col.notNull())
       // The replay guard: one signed payment (payer, nonce) buys at most one call.
       .addUniqueConstraint("calls_payer_nonce_key", ["payer", "nonce"])

@@ -1,0 +1,48 @@
+import { createPublicClient, http, parseAbi, type PublicClient } from "viem";
+
+/**
+ * Read-only chain facts settlement needs to be idempotent: whether an EIP-3009 authorization
+ * was used, and by which transaction. EIP-3009 marks a nonce used both when it is transferred
+ * (AuthorizationUsed) and when it is cancelled (AuthorizationCanceled), so the event tells the two
+ * apart. Both events index (authorizer, nonce) in Circle's FiatToken and in the devnet token.
+ */
+const EIP3009_ABI = parseAbi([
+  "function authorizationState(address authorizer, bytes32 nonce) view returns (bool)",
+  "event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce)",
+  "event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce)",
+]);
+
+export type AuthorizationFate =
+  | { state: "unused" }
+  | { state: "transferred"; transaction: `0x${string}` }
+  | { state: "cancelled" }
+  /** Used, but the event is older than the blocks searched. */
+  | { state: "used_unknown" };
+
+export interface ChainReader {
+  authorizationFate(asset: `0x${string}`, payer: `0x${string}`, nonce: `0x${string}`): Promise<AuthorizationFate>;
+}
+
+/** How far back to look for the events; Base makes a block every 2 s, so this is about 11 hours. */
+const LOG_LOOKBACK_BLOCKS = 20_000n;
+
+export function createChainReader(options: { rpcUrl: string }): ChainReader {
+  // No retries: a loopback or flaky RPC failure should surface to the settlement loop, which retries.
+  const client: PublicClient = createPublicClient({ transport: http(options.rpcUrl, { retryCount: 0, timeout: 10_000 }) });
+  return {
+    async authorizationFate(asset, payer, nonce) {
+      const used = await client.readContract({ address: asset, abi: EIP3009_ABI, functionName: "authorizationState", args: [payer, nonce] });
+      if (!used) return { state: "unused" };
+      const latest = await client.getBlockNumber();
+      const fromBlock = latest > LOG_LOOKBACK_BLOCKS ? latest - LOG_LOOKBACK_BLOCKS : 0n;
+      const [transfers, cancels] = await Promise.all([
+        client.getLogs({ address: asset, event: EIP3009_ABI[1], args: { authorizer: payer, nonce }, fromBlock, toBlock: latest }),
+        client.getLogs({ address: asset, event: EIP3009_ABI[2], args: { authorizer: payer, nonce }, fromBlock, toBlock: latest }),
+      ]);
+      const transfer = transfers[0];
+      if (transfer?.transactionHash) return { state: "transferred", transaction: transfer.transactionHash };
+      if (cancels.length > 0) return { state: "cancelled" };
+      return { state: "used_unknown" };
+    },
+  };
+}
