@@ -3,6 +3,7 @@ import type { AppDeps } from "./http/app-deps.ts";
 import { errorHandler } from "./http/error-handler.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
+import { debtRoutes } from "./http/routes/debts.ts";
 import { devRoutes } from "./http/routes/dev.ts";
 import { facilitatorRoutes } from "./http/routes/facilitator.ts";
 import { modelRoutes } from "./http/routes/models.ts";
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(chatRoutes(deps));
+  app.use(debtRoutes(deps));
   app.use(modelRoutes(deps.catalog));
   app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken }));
   if (deps.dev !== undefined) app.use(devRoutes(deps.dev));

@@ -5,7 +5,18 @@ import type { PaymentSubmission } from "../payment/header.ts";
 import { verifyLocally } from "../payment/local-verify.ts";
 import { readQuote } from "../payment/quote.ts";
 import type { CallDeps } from "./deps.ts";
-import type { Plan } from "./plan.ts";
+
+/** What a payment can be for: a planned chat call, or a wallet's debt. A Plan is one. */
+export interface Payable {
+  bodyHash: string;
+  quote: string;
+  resourceUrl: string;
+  /** The first candidate is what v1 payments, which echo no quote, are matched against. */
+  candidates: readonly [{ model: string; outputCap: number; price: bigint }, ...unknown[]];
+  decision: { task: string };
+  /** Overrides the challenge's resource description. */
+  description?: string;
+}
 
 /** A payment that matched its quote and passed the local checks; not yet reserved or verified. */
 export interface AcceptedPayment {
@@ -27,7 +38,7 @@ export interface AcceptedPayment {
  * included, in `accepted`, so the paid retry runs at exactly the quoted model and price. v1
  * payloads echo nothing: they are matched against the quote for the current plan.
  */
-export async function acceptPayment(deps: CallDeps, plan: Plan, submission: PaymentSubmission): Promise<AcceptedPayment> {
+export async function acceptPayment(deps: CallDeps, plan: Payable, submission: PaymentSubmission): Promise<AcceptedPayment> {
   const { terms } = deps;
   const nowSeconds = Math.floor(deps.now() / 1000);
   let model: string;
@@ -74,9 +85,6 @@ export async function acceptPayment(deps: CallDeps, plan: Plan, submission: Paym
         param: "accepted.amount",
         details: { reason: "amount_not_quoted" },
       });
-    }
-    if (!deps.catalog.has(claims.model)) {
-      throw new TollgateError("quote_invalid", `the quoted model ${claims.model} is no longer offered`, { details: { reason: "model_gone" } });
     }
     model = claims.model;
     outputCap = claims.cap;
@@ -132,12 +140,12 @@ function checkScheme(scheme: string, network: string, expectedNetwork: string, p
 }
 
 /** The offer a plan makes for its primary candidate: what the 402 shows and v1 payments match. */
-export function offerFor(plan: Plan): Offer {
+export function offerFor(plan: Payable): Offer {
   const primary = plan.candidates[0];
   return {
     amount: primary.price,
     quote: plan.quote,
     resourceUrl: plan.resourceUrl,
-    description: `Chat completion on ${primary.model} (${plan.decision.task}), up to ${primary.outputCap} output tokens`,
+    description: plan.description ?? `Chat completion on ${primary.model} (${plan.decision.task}), up to ${primary.outputCap} output tokens`,
   };
 }

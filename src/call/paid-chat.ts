@@ -11,7 +11,7 @@ import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.
 import type { CallDeps } from "./deps.ts";
 import { executeWithFailover, type Attempt } from "./execute.ts";
 import { planCall, priceCandidate, type Plan } from "./plan.ts";
-import type { SettleOutcome } from "./settlement.ts";
+import { receiptOf, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
 
 export interface ChatInput {
   body: unknown;
@@ -59,13 +59,14 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   }
 
   const paid = await acceptPayment(deps, plan, submission);
+  const attempts = attemptsFor(deps, plan, paid);
   timer.mark("local_verify");
-  await reserve(deps, plan, paid, input.requestId);
+  await refuseDebtors(deps, paid.payer);
+  await reserve(deps, paid, input.requestId, { strategy: plan.decision.strategy, task: plan.decision.task });
   timer.mark("reserve");
   await verifyWithFacilitator(deps, paid, input.requestId);
   timer.mark("facilitator_verify");
 
-  const attempts = attemptsFor(deps, plan, paid);
   let upstreamMs = 0;
   const meta = (provider: string, model: string): CallMeta => ({
     requestId: input.requestId,
@@ -107,79 +108,12 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   return { kind: "completed", plan, paid, meta: callMeta, body: served.result.body, settlement };
 }
 
-/** Settles a call the pipeline just served. */
-async function settleServed(deps: CallDeps, requestId: string): Promise<SettleOutcome> {
-  const row = await deps.ledger.get(requestId);
-  if (row === undefined) throw new Error(`ledger lost call ${requestId}`);
-  return deps.settler.settle(row);
-}
-
-/**
- * The receipt for a settle outcome. A pending settlement still delivers the call: the payment was
- * verified and the settlement worker retries it. A reverted one withholds it and leaves a debt.
- */
-function receiptOf(deps: CallDeps, outcome: SettleOutcome): SettleResponse {
-  switch (outcome.kind) {
-    case "settled":
-      return outcome.response;
-    case "pending":
-      return { success: false, errorReason: "settlement_pending", errorMessage: outcome.reason, transaction: "", network: deps.terms.network };
-    case "unpaid":
-      throw new TollgateError("settlement_failed", `Settlement reverted (${outcome.reason}); the call's price is recorded as a debt of this wallet`, {
-        details: { reason: "payer_fault" },
-      });
-    case "expired":
-      throw new TollgateError("settlement_failed", "The payment authorization expired before it could settle; you were not charged", {
-        details: { reason: "expired" },
-      });
-  }
-}
-
-async function reserve(deps: CallDeps, plan: Plan, paid: AcceptedPayment, requestId: string): Promise<void> {
-  const outcome = await deps.ledger.reserve({
-    id: requestId,
-    payer: paid.payer,
-    nonce: paid.nonce,
-    network: deps.terms.network,
-    asset: deps.terms.asset,
-    payTo: deps.terms.payTo,
-    amount: paid.amount,
-    model: paid.model,
-    strategy: plan.decision.strategy,
-    task: plan.decision.task,
-    validBefore: paid.validBefore,
-    createdAt: new Date(deps.now()),
-    payment: JSON.stringify({ version: paid.version, payload: paid.payload, requirements: paid.requirements }),
-  });
-  if (outcome.kind === "duplicate") {
-    throw new TollgateError("payment_replayed", `payment nonce ${paid.nonce} from ${paid.payer} was already used (call ${outcome.existing.id}); sign a new payment`, {
-      details: { reason: "nonce_reused" },
-    });
-  }
-}
-
-async function verifyWithFacilitator(deps: CallDeps, paid: AcceptedPayment, requestId: string): Promise<void> {
-  let result;
-  try {
-    result = await deps.facilitator.verify(paid.payload, paid.requirements);
-  } catch (cause) {
-    await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: "facilitator_unavailable" });
-    throw new TollgateError("facilitator_unavailable", "The payment facilitator did not answer /verify; nothing was charged, retry with a new payment", { cause });
-  }
-  if (!result.isValid) {
-    const reason = result.invalidReason ?? "invalid";
-    await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: `verify: ${reason}` });
-    throw new TollgateError("payment_rejected", `The facilitator rejected the payment: ${reason}${result.invalidMessage ? ` (${result.invalidMessage})` : ""}`, {
-      details: { reason },
-    });
-  }
-  await deps.ledger.update(requestId, { status: "verified", at: new Date(deps.now()) });
-}
-
 /** The paid model first, then the plan's other candidates whose own price fits what was paid. */
 function attemptsFor(deps: CallDeps, plan: Plan, paid: AcceptedPayment): Attempt[] {
   const paidModel = deps.catalog.get(paid.model);
-  if (paidModel === undefined) throw new TollgateError("quote_invalid", `the quoted model ${paid.model} is no longer offered`);
+  if (paidModel === undefined) {
+    throw new TollgateError("quote_invalid", `the quoted model ${paid.model} is no longer offered`, { details: { reason: "model_gone" } });
+  }
   const attempts: Attempt[] = [{ model: paidModel.entry, outputCap: paid.outputCap }];
   for (const candidate of plan.decision.candidates) {
     if (candidate.model === paid.model) continue;

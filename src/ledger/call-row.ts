@@ -52,6 +52,7 @@ export function toCallPatch(update: CallUpdate): Updateable<CallsTable> {
     case "released":
     case "expired":
     case "unpaid":
+    case "repaid":
       patch.closed_at = at;
       break;
     case "reserved":

@@ -8,14 +8,13 @@
  *       |           |          |-> pending -> settled | expired | unpaid   (settlement retried)
  *       |           |          |-> expired   (authorization ran out before it could settle)
  *       |           |          '-> unpaid    (settlement reverted: the payer drained or cancelled; a debt)
+       |           |                 '-> repaid  (the debt was paid by a later debt payment, its own row)
  *       |           '-> failed   (no provider served the call; never settled)
  *       '-> released (refused before serving; the nonce stays spent in the ledger so the same
  *                     payment cannot be retried into a second reservation)
  */
 
-export const CALL_STATUSES = ["reserved", "verified", "served", "settled", "failed", "released", "pending", "expired", "unpaid"] as const;
-/** States a call never leaves. */
-export const FINAL_STATUSES: ReadonlySet<CallStatus> = new Set(["settled", "failed", "released", "expired", "unpaid"]);
+export const CALL_STATUSES = ["reserved", "verified", "served", "settled", "failed", "released", "pending", "expired", "unpaid", "repaid"] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export interface NewCall {

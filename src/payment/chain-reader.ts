@@ -33,11 +33,12 @@ export function createChainReader(options: { rpcUrl: string }): ChainReader {
     async authorizationFate(asset, payer, nonce) {
       const used = await client.readContract({ address: asset, abi: EIP3009_ABI, functionName: "authorizationState", args: [payer, nonce] });
       if (!used) return { state: "unused" };
-      const latest = await client.getBlockNumber();
+      // cacheTime 0: viem caches the block number for seconds, which would hide a fresh event.
+      const latest = await client.getBlockNumber({ cacheTime: 0 });
       const fromBlock = latest > LOG_LOOKBACK_BLOCKS ? latest - LOG_LOOKBACK_BLOCKS : 0n;
       const [transfers, cancels] = await Promise.all([
-        client.getLogs({ address: asset, event: EIP3009_ABI[1], args: { authorizer: payer, nonce }, fromBlock, toBlock: latest }),
-        client.getLogs({ address: asset, event: EIP3009_ABI[2], args: { authorizer: payer, nonce }, fromBlock, toBlock: latest }),
+        client.getLogs({ address: asset, event: EIP3009_ABI[1], args: { authorizer: payer, nonce }, fromBlock, toBlock: "latest" }),
+        client.getLogs({ address: asset, event: EIP3009_ABI[2], args: { authorizer: payer, nonce }, fromBlock, toBlock: "latest" }),
       ]);
       const transfer = transfers[0];
       if (transfer?.transactionHash) return { state: "transferred", transaction: transfer.transactionHash };

@@ -51,3 +51,53 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     },
   };
 }
+
+export interface ChainGateway {
+  url: string;
+  runtime: Runtime;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway in "real network" mode (NETWORK set) against a chain and facilitators the test
+ * controls: how it runs on Base Sepolia, with the test's devnet standing in for the chain.
+ */
+export async function startGatewayOnChain(options: {
+  rpcUrl: string;
+  asset: `0x${string}`;
+  payTo: `0x${string}`;
+  facilitatorUrls: string[];
+  env?: Record<string, string>;
+  dataDir?: string;
+}): Promise<ChainGateway> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tollgate-test-"));
+  const config = loadConfig({
+    PORT: "0",
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    LOG_LEVEL: "silent",
+    NETWORK: "eip155:84532",
+    PAY_TO: options.payTo,
+    ASSET: options.asset,
+    RPC_URL: options.rpcUrl,
+    FACILITATOR_URL: options.facilitatorUrls.join(","),
+    FACILITATOR_TIMEOUT_MS: "1500",
+    ...options.env,
+  });
+  const runtime = await createRuntime(config, createLogger({ level: config.logLevel }));
+  const server: Server = createApp(runtime.deps).listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  runtime.setReady(true);
+  return {
+    url,
+    runtime,
+    dataDir,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+    },
+  };
+}

@@ -22,7 +22,7 @@ export const calls0001: Migration = {
       .addColumn("status", "text", (col) =>
         col
           .notNull()
-          .check(sql`status in ('reserved', 'verified', 'served', 'settled', 'failed', 'released', 'pending', 'expired', 'unpaid')`),
+          .check(sql`status in ('reserved', 'verified', 'served', 'settled', 'failed', 'released', 'pending', 'expired', 'unpaid', 'repaid')`),
       )
       .addColumn("provider", "text")
       .addColumn("prompt_tokens", "integer")

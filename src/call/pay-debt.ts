@@ -1,0 +1,59 @@
+import type { SettleResponse } from "@x402/core/types";
+import { TollgateError } from "../lib/errors.ts";
+import { atomicToUsd } from "../lib/money.ts";
+import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
+import { bodyHash, signQuote } from "../payment/quote.ts";
+import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
+import type { CallDeps } from "./deps.ts";
+import { receiptOf, reserve, verifyWithFacilitator } from "./payment-steps.ts";
+
+export type DebtOutcome =
+  | { kind: "clear" }
+  | { kind: "payment_required"; owed: bigint; calls: string[]; challenge: Challenge }
+  | { kind: "paid"; owed: bigint; calls: string[]; settlement: SettleResponse; version: 1 | 2 };
+
+/**
+ * Paying a wallet's debt: the calls whose settlement reverted because the payer drained its
+ * balance or cancelled its authorization. The debt is priced and paid like any call (402, exact
+ * payment for the sum), recorded as its own ledger row, and the unpaid rows become `repaid`.
+ */
+export async function payDebt(
+  deps: CallDeps,
+  input: { wallet: `0x${string}`; headers: PaymentHeaders; resourceUrl: string; requestId: string },
+): Promise<DebtOutcome> {
+  const debts = await deps.ledger.debts(input.wallet);
+  if (debts.length === 0) return { kind: "clear" };
+  const owed = debts.reduce((sum, row) => sum + row.amount, 0n);
+  const calls = debts.map((row) => row.id);
+  const hash = bodyHash({ debtOf: input.wallet.toLowerCase(), calls });
+  const exp = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
+  const payable: Payable = {
+    bodyHash: hash,
+    quote: signQuote({ v: 1, body: hash, model: "debt", amount: owed.toString(), cap: 1, exp }, deps.quoteSecret),
+    resourceUrl: input.resourceUrl,
+    candidates: [{ model: "debt", outputCap: 1, price: owed }],
+    decision: { task: "debt" },
+    description: `Debt of ${input.wallet}: ${atomicToUsd(owed)} USDC for ${debts.length} call(s) whose settlement reverted`,
+  };
+
+  const submission = readPaymentHeader(input.headers);
+  if (submission === undefined) {
+    return { kind: "payment_required", owed, calls, challenge: buildChallenge(deps.terms, offerFor(payable), "Payment of this wallet's debt is required") };
+  }
+  const paid = await acceptPayment(deps, payable, submission);
+  if (paid.model !== "debt") throw new TollgateError("payment_mismatch", "this payment's quote is not for a debt", { details: { reason: "quote_for_other_resource" } });
+  await reserve(deps, paid, input.requestId, { strategy: "debt", task: "debt" });
+  await verifyWithFacilitator(deps, paid, input.requestId);
+  await deps.ledger.update(input.requestId, { status: "served", at: new Date(deps.now()) });
+  const row = await deps.ledger.get(input.requestId);
+  if (row === undefined) throw new Error(`ledger lost call ${input.requestId}`);
+  const settlement = receiptOf(deps, await deps.settler.settle(row));
+  if (!settlement.success) {
+    throw new TollgateError("settlement_failed", "The debt payment did not settle yet; the debt stands until it does", { details: { reason: "pending" } });
+  }
+  for (const id of calls) {
+    await deps.ledger.transition(id, ["unpaid"], { status: "repaid", at: new Date(deps.now()), error: `repaid by ${input.requestId}` });
+  }
+  return { kind: "paid", owed, calls, settlement, version: paid.version };
+}

@@ -1,0 +1,92 @@
+import type { SettleResponse } from "@x402/core/types";
+import { TollgateError } from "../lib/errors.ts";
+import { atomicToUsd } from "../lib/money.ts";
+import type { AcceptedPayment } from "./accept-payment.ts";
+import type { CallDeps } from "./deps.ts";
+import type { SettleOutcome } from "./settlement.ts";
+
+/** The payment steps every paid resource shares: debt check, reservation, verification, settlement. */
+
+/** A wallet whose earlier settlement reverted gets no new call until the debt is paid. */
+export async function refuseDebtors(deps: CallDeps, payer: `0x${string}`): Promise<void> {
+  const debts = await deps.ledger.debts(payer);
+  if (debts.length === 0) return;
+  const owed = debts.reduce((sum, row) => sum + row.amount, 0n);
+  throw new TollgateError(
+    "unpaid_debt",
+    `Wallet ${payer} owes ${atomicToUsd(owed)} USDC for ${debts.length} call(s) whose settlement reverted; pay it with POST /v1/debts/${payer} first`,
+    { details: { owed: owed.toString(), calls: debts.map((d) => d.id) } },
+  );
+}
+
+/** Settles a call the pipeline just served. */
+export async function settleServed(deps: CallDeps, requestId: string): Promise<SettleOutcome> {
+  const row = await deps.ledger.get(requestId);
+  if (row === undefined) throw new Error(`ledger lost call ${requestId}`);
+  return deps.settler.settle(row);
+}
+
+/**
+ * The receipt for a settle outcome. A pending settlement still delivers the call: the payment was
+ * verified and the settlement worker retries it. A reverted one withholds it and leaves a debt.
+ */
+export function receiptOf(deps: CallDeps, outcome: SettleOutcome): SettleResponse {
+  switch (outcome.kind) {
+    case "settled":
+      return outcome.response;
+    case "pending":
+      return { success: false, errorReason: "settlement_pending", errorMessage: outcome.reason, transaction: "", network: deps.terms.network };
+    case "unpaid":
+      throw new TollgateError("settlement_failed", `Settlement reverted (${outcome.reason}); the call's price is recorded as a debt of this wallet`, {
+        details: { reason: "payer_fault" },
+      });
+    case "expired":
+      throw new TollgateError("settlement_failed", "The payment authorization expired before it could settle; you were not charged", {
+        details: { reason: "expired" },
+      });
+  }
+}
+
+/** Reserves (payer, nonce) in the ledger before anything else happens: a second use is refused. */
+export async function reserve(deps: CallDeps, paid: AcceptedPayment, requestId: string, labels: { strategy: string; task: string }): Promise<void> {
+  const outcome = await deps.ledger.reserve({
+    id: requestId,
+    payer: paid.payer,
+    nonce: paid.nonce,
+    network: deps.terms.network,
+    asset: deps.terms.asset,
+    payTo: deps.terms.payTo,
+    amount: paid.amount,
+    model: paid.model,
+    strategy: labels.strategy,
+    task: labels.task,
+    validBefore: paid.validBefore,
+    createdAt: new Date(deps.now()),
+    payment: JSON.stringify({ version: paid.version, payload: paid.payload, requirements: paid.requirements }),
+  });
+  if (outcome.kind === "duplicate") {
+    throw new TollgateError("payment_replayed", `payment nonce ${paid.nonce} from ${paid.payer} was already used (call ${outcome.existing.id}); sign a new payment`, {
+      details: { reason: "nonce_reused" },
+    });
+  }
+}
+
+/** Facilitator /verify (simulates the transfer); a refusal releases the reservation. */
+export async function verifyWithFacilitator(deps: CallDeps, paid: AcceptedPayment, requestId: string): Promise<void> {
+  let result;
+  try {
+    result = await deps.facilitator.verify(paid.payload, paid.requirements);
+  } catch (cause) {
+    await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: "facilitator_unavailable" });
+    throw new TollgateError("facilitator_unavailable", "The payment facilitator did not answer /verify; nothing was charged, retry with a new payment", { cause });
+  }
+  if (!result.isValid) {
+    const reason = result.invalidReason ?? "invalid";
+    await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: `verify: ${reason}` });
+    throw new TollgateError("payment_rejected", `The facilitator rejected the payment: ${reason}${result.invalidMessage ? ` (${result.invalidMessage})` : ""}`, {
+      details: { reason },
+    });
+  }
+  await deps.ledger.update(requestId, { status: "verified", at: new Date(deps.now()) });
+}
+
