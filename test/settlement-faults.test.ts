@@ -216,3 +216,52 @@ describe("chain faults: the payer undoes the payment between verify and settle",
     expect(await balanceOf(agent.address)).toBe(before);
   });
 });
+
+describe("settlement timing and chain outages", () => {
+  async function withGateway(env: Record<string, string>, rpcUrl: string, run: (g: ChainGateway) => Promise<void>) {
+    const g = await startGatewayOnChain({
+      rpcUrl,
+      asset: chain.token,
+      payTo: chain.accounts.payTo.address,
+      facilitatorUrls: [facilitator.url],
+      env: { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: upstream.url, SETTLE_RETRY_INTERVAL_MS: "3600000", ...env },
+    });
+    const previous = gateway;
+    gateway = g;
+    try {
+      await run(g);
+    } finally {
+      gateway = previous;
+      await g.close();
+    }
+  }
+
+  it("with SETTLE_TIMING=after_response answers before settling, then settles", async () => {
+    await withGateway({ SETTLE_TIMING: "after_response" }, chain.rpcUrl, async (g) => {
+      const agent = await newAgent();
+      facilitator.fault.settle = { kind: "delay", ms: 300 };
+      const before = await balanceOf(agent.address);
+      const { res, amount, requestId } = await paidCall(agent, "answer first");
+      expect(res.status).toBe(200);
+      expect(res.headers.get("PAYMENT-RESPONSE")).toBeNull();
+      expect((await g.runtime.deps.ledger.get(requestId))?.status).toBe("served");
+      await g.runtime.deps.settler.stop(); // waits for the settlement in flight
+      expect((await g.runtime.deps.ledger.get(requestId))?.status).toBe("settled");
+      expect(before - (await balanceOf(agent.address))).toBe(amount);
+    });
+  });
+
+  it("keeps a call pending, not unpaid, when the RPC is down while settlement fails", async () => {
+    await withGateway({}, "http://127.0.0.1:9", async (g) => {
+      const agent = await newAgent();
+      facilitator.fault.settle = { kind: "status", status: 500 };
+      const { res, requestId } = await paidCall(agent, "rpc down");
+      expect(res.status).toBe(200);
+      expect((await g.runtime.deps.ledger.get(requestId))?.status).toBe("pending");
+      facilitator.fault.settle = { kind: "none" };
+      await g.runtime.deps.settler.sweep();
+      expect((await g.runtime.deps.ledger.get(requestId))?.status).toBe("settled");
+    });
+  });
+});
+
