@@ -37,7 +37,7 @@ export interface KnownNames {
 const UsdPrice = z
   .string()
   .regex(/^\d+(\.\d{1,6})?$/, "a USD amount such as 0.01, with at most 6 decimals")
-  .refine((s) => usdToAtomic(s) > 0n, "greater than 0");
+  .refine((s) => !/^\d+(\.\d{1,6})?$/.test(s) || usdToAtomic(s) > 0n, "greater than 0");
 const LatencyMs = z.string().regex(/^[1-9]\d{0,8}$/, "a positive whole number of milliseconds");
 const NameList = z
   .string()

@@ -1,3 +1,4 @@
+import { atomicToUsd } from "../../lib/money.ts";
 import type { Eligible } from "../eligible.ts";
 import type { RankedCandidate, ScoreBreakdown } from "../types.ts";
 
@@ -49,7 +50,7 @@ export function byTotal(a: RankedCandidate, b: RankedCandidate): number {
   return a.model.localeCompare(b.model);
 }
 
+/** "$0.0025": atomic USDC as a short USD string for reasons and error messages. */
 export function usd(atomic: bigint): string {
-  const whole = Number(atomic) / 1_000_000;
-  return `$${whole < 0.01 ? whole.toPrecision(2) : whole.toFixed(4).replace(/0+$/, "").replace(/\.$/, "")}`;
+  return `$${atomicToUsd(atomic).replace(/0+$/, "").replace(/\.$/, "")}`;
 }
