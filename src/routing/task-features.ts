@@ -57,7 +57,7 @@ export const TASK_FEATURES: readonly TaskFeature[] = [
     id: "code_syntax",
     votes: { code: 2 },
     pattern:
-      /\bdef \w+\(|\bfunction\s*\w*\s*\(|\bfunc \w*\(|\bfn \w+\(|=>|:=|\b(?:const|let|var) \w+ =|#include|^\s*import [\w{]|\bpublic (?:static )?(?:void|class)|\bselect [\w*, ]+ from \w|console\.log|\bprint\(|\w+\.\w+\(\)|\)\s*\{|;\s*$|!= ?nil\b|\bnull\b|\bundefined\b|\bfor \w+ in \w+|\brange\(|\w\[['"\w, ]+\]\s*=/m,
+      /\bdef \w+\(|\bfunction\s*\w*\s*\(|\bfunc \w*\(|\bfn \w+\(|=>|:=|\b(?:const|let|var) \w+ =|#include|^\s*import [\w{]|\bpublic (?:static )?(?:void|class)|\bselect [\w*, ]+ from \w|console\.log|\bprint\(|\b\w+\.\w+\(\)|\)\s*\{|;\s*$|!= ?nil\b|\bnull\b|\bundefined\b|\bfor \w+ in \w+|\brange\(|\b\w+\[['"\w, ]+\]\s*=/m,
   },
   {
     id: "error_trace",
@@ -65,7 +65,7 @@ export const TASK_FEATURES: readonly TaskFeature[] = [
     pattern: /traceback \(most recent|\b(?:type|reference|syntax|attribute|key|index|value)error\b|nullpointerexception|segmentation fault|undefined is not a function|cannot read propert|exit code \d|stack ?trace/,
   },
   // Dense runs of brackets and operators read as code or a pattern, not prose.
-  { id: "symbol_density", votes: { code: 1, math: 0.5 }, pattern: /\S*[(){}[\]<>=;$^*\\|&]\S*[(){}[\]<>=;$^*\\|&]\S*[(){}[\]<>=;$^*\\|&]\S*[(){}[\]<>=;$^*\\|&]\S*/ },
+  { id: "symbol_density", votes: { code: 1, math: 0.5 }, pattern: /(?:[(){}[\]<>=;$^*\\|&][^\s(){}[\]<>=;$^*\\|&]{0,3}){4}/ },
   { id: "big_o", votes: { code: 1.5 }, pattern: /\bo\((?:1|n|log n|n log n|n\^?2|m ?\+ ?n|k)\)/ },
 
   // --- math: equations, maths vocabulary, numeric questions, f(x), LaTeX

@@ -47,8 +47,8 @@ const HISTORY_TURNS = 4;
  * tail ("... Translate the above into French"), so the features read those windows only. The
  * classifier then costs the same for a 200-token and a 20,000-token prompt.
  */
-const HEAD_CHARS = 2_000;
-const TAIL_CHARS = 800;
+const HEAD_CHARS = 1_500;
+const TAIL_CHARS = 500;
 
 /** Tie order: the more specific label wins a tie. */
 const TIE_ORDER: readonly Task[] = ["translation", "summarization", "classification", "extraction", "code", "math", "reasoning", "creative", "qa", "chat"];
