@@ -4,6 +4,9 @@ import { priceCall } from "../payment/pricing.ts";
 import { bodyHash, signQuote } from "../payment/quote.ts";
 import { analyse } from "../routing/analyse.ts";
 import { decide } from "../routing/decide.ts";
+import { EMPTY_HEALTH, type HealthSnapshot } from "../routing/health.ts";
+import type { AgentLimits } from "../routing/limits.ts";
+import type { BalancedWeights, TaskPreferences } from "../routing/strategies/types.ts";
 import type { Analysis, Candidate, Decision } from "../routing/types.ts";
 import { ChatRequest } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
@@ -41,14 +44,28 @@ function describeIssue(issue: z.core.$ZodIssue, param: string): string {
   return param === "" ? issue.message : `'${param}': ${issue.message}`;
 }
 
-export function planCall(deps: CallDeps, body: unknown, resourceUrl: string): Plan {
+/** Per-call routing inputs from the edges: live health, the agent's limit headers, operator settings. */
+export interface PlanRouting {
+  health?: HealthSnapshot;
+  limits?: AgentLimits;
+  taskPreferences?: TaskPreferences;
+  balancedWeights?: BalancedWeights;
+}
+
+export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, routing: PlanRouting = {}): Plan {
   const request = parseChatRequest(body);
-  const analysis = analyse(request);
+  // o200k is the bill of OpenAI-family models: count exactly when the agent named one.
+  const analysis = analyse(request, { exactTokens: deps.catalog.get(request.model)?.entry.provider === "openai" });
   const decision = decide({
     analysis,
     requestedModel: request.model,
     defaultStrategy: deps.defaultStrategy,
     models: deps.catalog.models(),
+    health: routing.health ?? EMPTY_HEALTH,
+    limits: routing.limits ?? {},
+    ...(routing.taskPreferences === undefined ? {} : { taskPreferences: routing.taskPreferences }),
+    ...(routing.balancedWeights === undefined ? {} : { balancedWeights: routing.balancedWeights }),
+    priceOf: (candidate) => priceCandidate(deps, candidate, analysis.inputTokens).price,
   });
   const candidates = decision.candidates.map((c) => priceCandidate(deps, c, analysis.inputTokens)) as [PricedCandidate, ...PricedCandidate[]];
   const primary = candidates[0];

@@ -11,6 +11,16 @@ import { Catalog } from "./schema.ts";
  *   never route a prompt to it that would be billed at a rate we did not quote.
  * - Mistral publishes no separate output cap; 16k is a conservative cap we quote against.
  * - Cached-input rates are the providers' cache-hit (read) rates; cache writes are not priced.
+ * - `quality` (0..100 per task) is a prior we derived by hand from the public figures each
+ *   entry cites in `qualitySources`: vendor-published benchmark results (HumanEval, SWE-bench,
+ *   LiveCodeBench for code; MATH, AIME for math; GPQA for reasoning; MMLU/MMMLU for qa and
+ *   translation) and the LMArena leaderboard for the open-ended tasks (creative, chat,
+ *   summarization). docs/model-quality.md shows the derivation. Only the order between models
+ *   matters to routing; a point or two either way changes nothing.
+ * - Reasoning models' `latency.ttftMs` (o4-mini, gemini-2.5-pro) is the time to the first
+ *   answer token, thinking included, which is what an agent waits for.
+ * - `latency` figures are approximate Artificial Analysis medians from mid-2025; live health
+ *   replaces them as soon as a model has served a few calls.
  */
 export const DEFAULT_CATALOG_PATH = fileURLToPath(new URL("./default-catalog.json", import.meta.url));
 

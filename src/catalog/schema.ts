@@ -4,6 +4,21 @@ export const CAPABILITIES = ["tools", "vision", "json", "streaming", "reasoning"
 export const Capability = z.enum(CAPABILITIES);
 export type Capability = z.infer<typeof Capability>;
 
+/** The task labels routing classifies requests into (DESIGN.md "Routing"); quality is scored per label. */
+export const TASKS = ["code", "math", "reasoning", "summarization", "translation", "extraction", "classification", "creative", "qa", "chat"] as const;
+export const Task = z.enum(TASKS);
+export type Task = z.infer<typeof Task>;
+
+/**
+ * Defaults for entries without `quality` or `latency`, so a minimal custom catalog still loads
+ * and routes: a middling quality for every task (such a model meets the cost strategy's bar
+ * only on easy requests) and a slow-ish latency prior (it never wins on speed by accident).
+ */
+export const DEFAULT_QUALITY = 50;
+export const DEFAULT_LATENCY = Object.freeze({ ttftMs: 1_000, tokensPerSecond: 50 });
+
+const Score = z.number().min(0).max(100);
+
 /** USD per 1M tokens as a decimal string (never a float: it becomes bigint atomic units). */
 const UsdPerMTok = z.string().regex(/^\d+(\.\d{1,6})?$/, "USD per 1M tokens as a decimal string, at most 6 decimals");
 
@@ -29,6 +44,25 @@ export const ModelEntry = z.object({
   /** Output cap used when a request sets no max_tokens (clamped to maxOutputTokens). */
   defaultMaxTokens: z.int().positive().optional(),
   capabilities: z.array(Capability),
+  /**
+   * Prior quality per task, 0..100, hand-derived from public figures listed in
+   * `qualitySources` (docs/model-quality.md shows the derivation). Tasks left out get
+   * DEFAULT_QUALITY. Relative order matters more than the exact value.
+   */
+  quality: z.partialRecord(Task, Score).optional(),
+  /** Where the quality figures come from (URLs or "name, date" citations). */
+  qualitySources: z.array(z.string().min(1)).optional(),
+  /**
+   * Latency prior used until live health has samples: median time to first token and median
+   * output speed, as published (e.g. by Artificial Analysis). Defaults to DEFAULT_LATENCY.
+   */
+  latency: z
+    .object({
+      ttftMs: z.number().positive(),
+      tokensPerSecond: z.number().positive(),
+      source: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntry>;
 

@@ -1,52 +1,76 @@
-import type { Capability } from "../catalog/schema.ts";
 import type { ChatMessage, ChatRequest } from "../call/chat-request.ts";
-import { countMessageTokens } from "../lib/tokenizer.ts";
-import { guessTask } from "./task.ts";
+import type { Capability } from "../catalog/schema.ts";
+import { complexityOf } from "./complexity.ts";
+import { countInputTokens } from "./input-tokens.ts";
+import { guessTask, type TaskInput } from "./task.ts";
 import type { Analysis } from "./types.ts";
 
+export interface AnalyseOptions {
+  /**
+   * Count the prompt exactly with o200k even when it is long: set it when the agent named an
+   * OpenAI-family model, whose bill o200k matches (input-tokens.ts explains the trade-off).
+   */
+  exactTokens?: boolean;
+}
+
 /** Pure analysis of a chat request: tokens, task, complexity and needed capabilities. */
-export function analyse(request: ChatRequest): Analysis {
-  const inputTokens = countMessageTokens(request.messages);
-  const latest = latestUserText(request.messages);
-  const capabilities = new Set<Capability>();
-  if (request.tools !== undefined && request.tools.length > 0) capabilities.add("tools");
-  if (request.messages.some(hasImage)) capabilities.add("vision");
-  const format = request.response_format?.type;
-  if (format === "json_object" || format === "json_schema") capabilities.add("json");
-  if (request.stream === true) capabilities.add("streaming");
+export function analyse(request: ChatRequest, options: AnalyseOptions = {}): Analysis {
+  const { inputTokens, tokenCount } = countInputTokens(request.messages, options.exactTokens === true);
+  const turns = splitTurns(request.messages);
+  const guess = guessTask(turns);
   return {
     inputTokens,
-    task: guessTask(latest),
-    complexity: complexityOf(latest, inputTokens),
-    capabilities: [...capabilities],
+    tokenCount,
+    task: guess.task,
+    taskFeatures: guess.features.slice(0, 3),
+    complexity: complexityOf(turns.latest, inputTokens, guess.task),
+    capabilities: capabilitiesOf(request),
+    // The prompt plus at least one output token must fit (decide clamps the output cap to the room left).
+    minContextWindow: inputTokens + 1,
     requestedMaxTokens: request.max_completion_tokens ?? request.max_tokens,
   };
 }
 
-function textOf(message: ChatMessage): string {
-  const { content } = message;
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) {
-    return content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("\n");
-  }
-  return "";
+function capabilitiesOf(request: ChatRequest): Capability[] {
+  const capabilities: Capability[] = [];
+  if (request.tools !== undefined && request.tools.length > 0) capabilities.push("tools");
+  if (request.messages.some(hasImage)) capabilities.push("vision");
+  const format = request.response_format?.type;
+  if (format === "json_object" || format === "json_schema") capabilities.push("json");
+  if (request.stream === true) capabilities.push("streaming");
+  return capabilities;
 }
 
-function latestUserText(messages: ChatMessage[]): string {
+export function textOf(message: ChatMessage): string {
+  const { content } = message;
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  let text = "";
+  for (const part of content) if ("text" in part && typeof part.text === "string") text += (text === "" ? "" : "\n") + part.text;
+  return text;
+}
+
+/** The latest user turn, the system prompt and the turns before the latest one. */
+function splitTurns(messages: readonly ChatMessage[]): TaskInput {
+  let latestIndex = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
-    const message = messages[i];
-    if (message?.role === "user") return textOf(message);
+    if (messages[i]?.role === "user") {
+      latestIndex = i;
+      break;
+    }
   }
-  return messages.map(textOf).join("\n");
+  const system: string[] = [];
+  const history: Array<{ role: "user" | "assistant"; text: string }> = [];
+  messages.forEach((message, i) => {
+    if (i === latestIndex) return;
+    if (message.role === "system" || message.role === "developer") system.push(textOf(message));
+    else if (i < latestIndex && (message.role === "user" || message.role === "assistant")) history.push({ role: message.role, text: textOf(message) });
+  });
+  // No user turn at all (e.g. only a system prompt): classify whatever text there is.
+  const latest = latestIndex >= 0 ? textOf(messages[latestIndex] as ChatMessage) : messages.map(textOf).join("\n");
+  return { latest, system: system.join("\n"), history };
 }
 
 function hasImage(message: ChatMessage): boolean {
   return Array.isArray(message.content) && message.content.some((part) => part.type === "image_url" || part.type === "input_image");
-}
-
-/** Longer prompts and multi-step asks score higher; a crude first cut, bounded to [0, 1]. */
-function complexityOf(text: string, inputTokens: number): number {
-  const length = Math.min(1, Math.log10(1 + inputTokens) / 4);
-  const steps = Math.min(1, (text.match(/\b(then|and then|step|first|second|finally|also|prove|explain why)\b/gi)?.length ?? 0) / 4);
-  return Math.round((0.6 * length + 0.4 * steps) * 100) / 100;
 }

@@ -1,10 +1,17 @@
-import type { Capability } from "../catalog/schema.ts";
 import { TollgateError } from "../lib/errors.ts";
-import { tokenCost } from "../lib/money.ts";
-import type { Analysis, Candidate, Decision, RoutableModel, Strategy } from "./types.ts";
+import { candidateFor } from "./candidate.ts";
+import { describeExclusions, filterModels } from "./filter.ts";
+import type { HealthSnapshot } from "./health.ts";
+import type { AgentLimits } from "./limits.ts";
+import { balancedStrategy } from "./strategies/balanced.ts";
+import { costStrategy } from "./strategies/cost.ts";
+import { qualityStrategy } from "./strategies/quality.ts";
+import { ranked, scalesFor } from "./strategies/score.ts";
+import { taskStrategy } from "./strategies/task.ts";
+import type { BalancedWeights, StrategyInput, StrategyResult, TaskPreferences } from "./strategies/types.ts";
+import { STRATEGIES, type Analysis, type Candidate, type Decision, type RankedCandidate, type RoutableModel, type Strategy } from "./types.ts";
 
-/** Output cap when the agent sets none and the catalog gives no default. */
-export const FALLBACK_OUTPUT_CAP = 4_096;
+export { FALLBACK_OUTPUT_CAP } from "./candidate.ts";
 
 export interface DecideInput {
   analysis: Analysis;
@@ -12,41 +19,50 @@ export interface DecideInput {
   requestedModel: string;
   defaultStrategy: Strategy;
   models: readonly RoutableModel[];
+  /** Live health (HealthTracker.snapshot(now)); none means every circuit is closed. */
+  health?: HealthSnapshot;
+  /** The agent's limits (parseAgentLimits); none means no limits. */
+  limits?: AgentLimits;
+  /** Operator per-task preferences for the `task` strategy. */
+  taskPreferences?: TaskPreferences;
+  /** Weights for `balanced` (and `task` after the preferences). */
+  balancedWeights?: BalancedWeights;
+  /** Final price of a candidate, atomic USDC (pricing lives in payment/, which routing must not import). */
+  priceOf: (candidate: Candidate) => bigint;
 }
 
 /**
- * Pure routing decision. An explicit model id bypasses choice but still gets the capability and
- * context checks; "auto" picks among every model that can do the job. Only the cost strategy
- * exists in this first cut.
+ * Pure routing decision. "auto" and "auto:<strategy>" filter the catalog by the request's needs,
+ * the agent's limits and live health, then let the strategy order what is left; the order is
+ * the fallback chain. An explicit model id bypasses choice but not the capability, context and
+ * limit checks.
  */
 export function decide(input: DecideInput): Decision {
-  const { analysis, requestedModel } = input;
-  if (!requestedModel.startsWith("auto")) return decideExplicit(input);
-
-  const strategy = parseStrategy(requestedModel, input.defaultStrategy);
-  const candidates: Candidate[] = [];
-  const excluded: string[] = [];
-  for (const model of input.models) {
-    const missing = missingCapabilities(model, analysis.capabilities);
-    const candidate = candidateFor(model, analysis);
-    if (missing.length > 0) excluded.push(`${model.entry.id} lacks ${missing.join(", ")}`);
-    else if (candidate === undefined) excluded.push(`${model.entry.id} context window too small`);
-    else candidates.push(candidate);
-  }
-  const [first, ...rest] = rankByCost(candidates);
-  if (first === undefined) {
-    throw new TollgateError("no_model_available", `No model can serve this request: ${excluded.join("; ")}`, {
-      details: { excluded },
+  if (!input.requestedModel.startsWith("auto")) return decideExplicit(input);
+  const strategy = parseStrategy(input.requestedModel, input.defaultStrategy);
+  const { eligible, excluded } = filterModels(input);
+  if (eligible.length === 0) {
+    throw new TollgateError("no_model_available", `No model satisfies this request: ${describeExclusions(excluded)}`, {
+      details: { excluded: Object.fromEntries(excluded) },
     });
   }
-  return {
-    strategy,
-    task: analysis.task,
-    complexity: analysis.complexity,
-    inputTokens: analysis.inputTokens,
-    candidates: [first, ...rest],
-    reason: `cheapest of ${candidates.length} capable models for a ${analysis.task} request of ${analysis.inputTokens} input tokens`,
-  };
+  const result = runStrategy(strategy, { analysis: input.analysis, eligible }, input);
+  const [first, ...rest] = result.ranked;
+  if (first === undefined) throw new Error(`strategy ${strategy} returned no candidates for ${eligible.length} eligible models`);
+  return decision(input.analysis, strategy, [first, ...rest], result.reason);
+}
+
+function runStrategy(strategy: Strategy, strategyInput: StrategyInput, input: DecideInput): StrategyResult {
+  switch (strategy) {
+    case "cost":
+      return costStrategy(strategyInput);
+    case "quality":
+      return qualityStrategy(strategyInput);
+    case "balanced":
+      return balancedStrategy(strategyInput, input.balancedWeights);
+    case "task":
+      return taskStrategy(strategyInput, input.taskPreferences ?? {}, input.balancedWeights);
+  }
 }
 
 function decideExplicit(input: DecideInput): Decision {
@@ -57,64 +73,45 @@ function decideExplicit(input: DecideInput): Decision {
       param: "model",
     });
   }
-  const missing = missingCapabilities(model, analysis.capabilities);
+  const needed = [...new Set([...analysis.capabilities, ...(input.limits?.require ?? [])])];
+  const missing = needed.filter((c) => !model.entry.capabilities.includes(c));
   if (missing.length > 0) {
     throw new TollgateError("invalid_request", `Model '${requestedModel}' does not support ${missing.join(", ")}, which this request needs`, {
       param: "model",
       details: { missing },
     });
   }
-  const candidate = candidateFor(model, analysis);
-  if (candidate === undefined) {
+  if (candidateFor(model, analysis) === undefined) {
     throw new TollgateError(
       "context_length_exceeded",
       `The prompt has ${analysis.inputTokens} tokens; model '${requestedModel}' has a context window of ${model.entry.contextWindow}`,
       { param: "messages" },
     );
   }
-  return {
-    strategy: "explicit",
-    task: analysis.task,
-    complexity: analysis.complexity,
-    inputTokens: analysis.inputTokens,
-    candidates: [candidate],
-    reason: `model ${requestedModel} was requested explicitly`,
-  };
+  // The agent chose the model, so its health does not matter here; its own limits still do.
+  const { eligible, excluded } = filterModels({ ...input, models: [model], ignoreHealth: true });
+  const only = eligible[0];
+  if (only === undefined) {
+    throw new TollgateError("no_model_available", `Model '${requestedModel}' is outside this request's limits: ${describeExclusions(excluded)}`, {
+      param: "model",
+      details: { excluded: Object.fromEntries(excluded) },
+    });
+  }
+  const candidate = ranked(only, scalesFor(eligible), only.quality / 100);
+  return decision(analysis, "explicit", [candidate], `model ${requestedModel} was requested explicitly`);
 }
 
-function parseStrategy(requested: string, fallback: Strategy): Strategy {
-  if (requested === "auto") return fallback === "cost" ? "cost" : unsupported(fallback);
-  if (requested === "auto:cost") return "cost";
-  const name = requested.slice("auto:".length);
-  if (name === "quality" || name === "balanced" || name === "task") return unsupported(name);
-  throw new TollgateError("invalid_request", `Unknown routing strategy '${name}'; use auto, auto:cost, auto:quality, auto:balanced or auto:task`, {
+function decision(analysis: Analysis, strategy: Decision["strategy"], candidates: [RankedCandidate, ...RankedCandidate[]], reason: string): Decision {
+  return { strategy, task: analysis.task, complexity: analysis.complexity, inputTokens: analysis.inputTokens, candidates, reason };
+}
+
+/** "auto" -> the default strategy; "auto:<name>" -> that strategy; anything else auto-like is refused. */
+export function parseStrategy(requested: string, fallback: Strategy): Strategy {
+  if (requested === "auto") return fallback;
+  const name = requested.startsWith("auto:") ? requested.slice("auto:".length) : requested;
+  const found = STRATEGIES.find((s) => s === name);
+  if (found !== undefined) return found;
+  throw new TollgateError("invalid_request", `Unknown routing strategy '${name}'; use auto, ${STRATEGIES.map((s) => `auto:${s}`).join(", ")} or a model id`, {
     param: "model",
   });
-}
-
-function unsupported(name: string): never {
-  throw new TollgateError("invalid_request", `Routing strategy '${name}' is not available yet; use auto:cost or a model id`, { param: "model" });
-}
-
-function missingCapabilities(model: RoutableModel, needed: readonly Capability[]): Capability[] {
-  return needed.filter((c) => !model.entry.capabilities.includes(c));
-}
-
-/** The output cap for this model, or undefined when the prompt leaves no room in its context. */
-function candidateFor(model: RoutableModel, analysis: Analysis): Candidate | undefined {
-  const { entry } = model;
-  const wanted = analysis.requestedMaxTokens ?? entry.defaultMaxTokens ?? FALLBACK_OUTPUT_CAP;
-  const room = entry.contextWindow - analysis.inputTokens;
-  const outputCap = Math.min(wanted, entry.maxOutputTokens, room);
-  if (outputCap < 1) return undefined;
-  return {
-    model: entry.id,
-    provider: entry.provider,
-    outputCap,
-    worstCaseCost: tokenCost(analysis.inputTokens, model.rates.inputPerMTok) + tokenCost(outputCap, model.rates.outputPerMTok),
-  };
-}
-
-function rankByCost(candidates: Candidate[]): Candidate[] {
-  return [...candidates].sort((a, b) => (a.worstCaseCost < b.worstCaseCost ? -1 : a.worstCaseCost > b.worstCaseCost ? 1 : a.model.localeCompare(b.model)));
 }

@@ -1,19 +1,29 @@
 import type { IndexedModel } from "../catalog/index.ts";
 import type { Capability } from "../catalog/schema.ts";
+import { TASKS, type Task } from "../catalog/schema.ts";
 
-export const TASKS = ["code", "math", "reasoning", "summarization", "translation", "extraction", "classification", "creative", "qa", "chat"] as const;
-export type Task = (typeof TASKS)[number];
+export { TASKS, type Task };
 
 export const STRATEGIES = ["cost", "quality", "balanced", "task"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 export interface Analysis {
+  /** Prompt tokens used for context checks and prices (see tokenCount for how they were counted). */
   inputTokens: number;
+  /**
+   * "o200k": exact for OpenAI-family models (lib/tokenizer.ts). "estimate": lib/token-estimate.ts,
+   * which errs high; used for long prompts unless an OpenAI-family model was named (input-tokens.ts).
+   */
+  tokenCount: "o200k" | "estimate";
   task: Task;
-  /** 0 (trivial) .. 1 (hard). */
+  /** The features that voted for `task`, strongest first (docs/routing.md lists them). */
+  taskFeatures: string[];
+  /** 0 (trivial) .. 1 (hard); complexity.ts documents the formula. */
   complexity: number;
   /** Capabilities the request needs from a model. */
   capabilities: Capability[];
+  /** Smallest context window that can hold the prompt plus at least one output token. */
+  minContextWindow: number;
   /** Output cap the agent asked for (max_tokens / max_completion_tokens), if any. */
   requestedMaxTokens: number | undefined;
 }
@@ -30,12 +40,36 @@ export interface Candidate {
   worstCaseCost: bigint;
 }
 
+/**
+ * How a strategy saw one candidate. Components are on a common 0..1 "higher is better" scale so
+ * they can be weighed against each other; `total` is the strategy's own ranking score.
+ */
+export interface ScoreBreakdown {
+  /** The model's catalog quality for the task, 0..100. */
+  quality: number;
+  /** 1 for the cheapest candidate, 0 for the dearest (log scale between). */
+  price: number;
+  /** 1 for the fastest candidate, 0 for the slowest (log scale between). */
+  latency: number;
+  /** Expected time to a typical answer, ms: live EWMA when the model has samples, else the catalog prior. */
+  expectedLatencyMs: number;
+  latencySource: "live" | "prior";
+  total: number;
+}
+
+/** A candidate as a strategy ranked it: what the agent would pay, and why it sits where it does. */
+export interface RankedCandidate extends Candidate {
+  /** Final price the agent would pay for this candidate (from DecideInput.priceOf), atomic USDC. */
+  price: bigint;
+  score: ScoreBreakdown;
+}
+
 export interface Decision {
   strategy: Strategy | "explicit";
   task: Task;
   complexity: number;
   inputTokens: number;
   /** Primary first, then fallbacks. Never empty. */
-  candidates: [Candidate, ...Candidate[]];
+  candidates: [RankedCandidate, ...RankedCandidate[]];
   reason: string;
 }
