@@ -6,6 +6,7 @@ import { chatRoutes } from "./http/routes/chat.ts";
 import { debtRoutes } from "./http/routes/debts.ts";
 import { devRoutes } from "./http/routes/dev.ts";
 import { facilitatorRoutes } from "./http/routes/facilitator.ts";
+import { metricsRoutes } from "./http/routes/metrics.ts";
 import { modelRoutes } from "./http/routes/models.ts";
 import { TollgateError } from "./lib/errors.ts";
 
@@ -26,7 +27,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(chatRoutes(deps));
   app.use(debtRoutes(deps));
   app.use(modelRoutes(deps.catalog));
-  app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken }));
+  app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken, health: deps.health, now: deps.now }));
+  app.use(metricsRoutes({ health: deps.health, now: deps.now }));
   if (deps.dev !== undefined) app.use(devRoutes(deps.dev));
   if (deps.localFacilitator !== undefined) app.use(facilitatorRoutes(deps.localFacilitator));
 

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { usdToAtomic } from "./lib/money.ts";
+import type { BalancedWeights, TaskPreferences } from "./routing/strategies/types.ts";
+import { TASKS, type Strategy } from "./routing/types.ts";
 
 /**
  * Configuration, parsed once from the environment by main.ts and frozen. Every variable is
@@ -45,8 +47,30 @@ const EnvSchema = z.object({
   PRICE_MARKUP_BPS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   MIN_PRICE_USD: UsdAmount.default(usdToAtomic("0.0001")),
   MAX_BODY_BYTES: PositiveInt.default(1_048_576),
-  /** Strategy for model "auto". Only cost exists until the routing engine lands. */
-  DEFAULT_STRATEGY: z.enum(["cost"]).default("cost"),
+  /** Strategy for model "auto". */
+  DEFAULT_STRATEGY: z.enum(["cost", "quality", "balanced", "task"]).default("balanced"),
+  /** JSON: per task, model ids or provider names in order of preference (the `task` strategy). */
+  ROUTING_TASK_PREFERENCES: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "not valid JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.partialRecord(z.enum(TASKS), z.array(z.string().min(1))))
+    .optional(),
+  /** `quality=0.5,price=0.3,latency=0.2`: weights of the balanced strategy. */
+  ROUTING_BALANCED_WEIGHTS: z
+    .string()
+    .regex(/^quality=\d+(\.\d+)?,price=\d+(\.\d+)?,latency=\d+(\.\d+)?$/, "quality=<w>,price=<w>,latency=<w>")
+    .transform((s) => {
+      const [quality, price, latency] = s.split(",").map((kv) => Number(kv.split("=")[1]));
+      return { quality: quality ?? 0, price: price ?? 0, latency: latency ?? 0 };
+    })
+    .optional(),
   CATALOG_PATH: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL").optional(),
@@ -94,7 +118,9 @@ export interface Config {
   markupBps: number;
   minPrice: bigint;
   maxBodyBytes: number;
-  defaultStrategy: "cost";
+  defaultStrategy: Strategy;
+  taskPreferences: TaskPreferences;
+  balancedWeights: BalancedWeights | undefined;
   catalogPath: string | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
@@ -151,6 +177,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     minPrice: e.MIN_PRICE_USD,
     maxBodyBytes: e.MAX_BODY_BYTES,
     defaultStrategy: e.DEFAULT_STRATEGY,
+    taskPreferences: e.ROUTING_TASK_PREFERENCES ?? {},
+    balancedWeights: e.ROUTING_BALANCED_WEIGHTS,
     catalogPath: e.CATALOG_PATH,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,

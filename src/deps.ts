@@ -16,6 +16,7 @@ import { createChainReader } from "./payment/chain-reader.ts";
 import { createFallbackFacilitator, createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
 import { chainIdOf, defaultUsdc, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
+import { HealthTracker } from "./routing/health.ts";
 
 export interface Runtime {
   deps: AppDeps;
@@ -73,6 +74,8 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       pricing: { markupBps: config.markupBps, minPrice: config.minPrice },
       quoteSecret: config.quoteSecret ?? randomBytes(32).toString("base64url"),
       defaultStrategy: config.defaultStrategy,
+      routing: { taskPreferences: config.taskPreferences, balancedWeights: config.balancedWeights },
+      health: new HealthTracker(),
       now: () => Date.now(),
       logger,
       adminToken: config.adminToken,

@@ -6,6 +6,8 @@ import type { ChainReader } from "../payment/chain-reader.ts";
 import type { Facilitator } from "../payment/facilitator.ts";
 import type { PaymentTerms } from "../payment/terms.ts";
 import type { Provider } from "../providers/types.ts";
+import type { HealthTracker } from "../routing/health.ts";
+import type { BalancedWeights, TaskPreferences } from "../routing/strategies/types.ts";
 import type { Strategy } from "../routing/types.ts";
 import type { Settler } from "./settlement.ts";
 
@@ -32,6 +34,10 @@ export interface CallDeps {
   pricing: PricingSettings;
   quoteSecret: string;
   defaultStrategy: Strategy;
+  /** Operator routing settings: the `task` strategy's per-task preferences, the `balanced` weights. */
+  routing: { taskPreferences: TaskPreferences; balancedWeights: BalancedWeights | undefined };
+  /** Live latency, errors and circuit state per (model, provider), fed by every upstream attempt. */
+  health: HealthTracker;
   /** Milliseconds since the epoch. */
   now(): number;
   logger: Logger;

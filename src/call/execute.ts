@@ -29,14 +29,25 @@ export async function executeWithFailover<T extends ChatResult | ChatStream>(
   run: "chat" | "stream",
 ): Promise<Served<T>> {
   const failures: string[] = [];
-  for (const attempt of attempts) {
+  for (const [index, attempt] of attempts.entries()) {
+    const { id: model, provider: catalogProvider } = attempt.model;
+    // The paid model is always tried; fallbacks with an open circuit are skipped.
+    if (index > 0 && !deps.health.allows(model, catalogProvider, deps.now())) {
+      failures.push(`${model}: circuit open`);
+      continue;
+    }
     const provider = deps.providers.providerFor(attempt.model);
     const call = { model: attempt.model, body: upstreamBody(request, attempt), signal };
+    const started = performance.now();
     try {
       const result = (run === "chat" ? await provider.chat(call) : await provider.chatStream(call)) as T;
+      const latencyMs = performance.now() - started;
+      // For a stream this is the time to its first byte; the whole call's latency is recorded later.
+      deps.health.record({ model, provider: catalogProvider, ok: true, ...(run === "chat" ? { latencyMs } : { ttftMs: latencyMs }), now: deps.now() });
       return { result, attempt, failures };
     } catch (error) {
       if (signal.aborted) throw new TollgateError("upstream_error", "the agent disconnected before the upstream answered", { cause: error });
+      deps.health.record({ model, provider: catalogProvider, ok: false, now: deps.now() });
       const message = error instanceof Error ? error.message : String(error);
       failures.push(`${attempt.model.id}@${provider.id}: ${message}`);
       deps.logger.warn({ model: attempt.model.id, provider: provider.id, err: message }, "upstream attempt failed");

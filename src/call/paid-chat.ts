@@ -2,6 +2,8 @@ import type { SettleResponse } from "@x402/core/types";
 import { randomUUID } from "node:crypto";
 import { TollgateError } from "../lib/errors.ts";
 import { StageTimer } from "../lib/stage-timer.ts";
+import { EMPTY_HEALTH } from "../routing/health.ts";
+import type { AgentLimits } from "../routing/limits.ts";
 import { buildChallenge, type Challenge } from "../payment/challenge.ts";
 import type { PaymentHeaders } from "../payment/header.ts";
 import { readPaymentHeader } from "../payment/header.ts";
@@ -10,7 +12,7 @@ import type { ChatResult, ChatStream, Usage } from "../providers/types.ts";
 import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
 import { executeWithFailover, type Attempt } from "./execute.ts";
-import { planCall, priceCandidate, type Plan } from "./plan.ts";
+import { planCall, priceCandidate, routingSettings, type Plan } from "./plan.ts";
 import { receiptOf, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
 
 export interface ChatInput {
@@ -18,6 +20,8 @@ export interface ChatInput {
   headers: PaymentHeaders;
   resourceUrl: string;
   requestId: string;
+  /** The agent's routing limits (x-tollgate-* headers), already parsed. */
+  limits: AgentLimits;
   /** Aborted when the agent goes away. */
   signal: AbortSignal;
 }
@@ -49,9 +53,12 @@ export type ChatOutcome =
 export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOutcome> {
   const started = performance.now();
   const timer = new StageTimer();
-  const plan = planCall(deps, input.body, input.resourceUrl);
-  timer.mark("plan");
   const submission = readPaymentHeader(input.headers);
+  // A paid retry runs on the model its quote names, whatever live health says now, so health
+  // only shapes unpaid plans; at execution, open circuits are skipped among the fallbacks.
+  const health = submission === undefined ? deps.health.snapshot(deps.now()) : EMPTY_HEALTH;
+  const plan = planCall(deps, input.body, input.resourceUrl, { ...routingSettings(deps), health, limits: input.limits });
+  timer.mark("plan");
   if (submission === undefined) {
     const challenge = buildChallenge(deps.terms, offerFor(plan), "Payment required to run this call");
     timer.mark("challenge");

@@ -7,7 +7,7 @@ import { decide } from "../routing/decide.ts";
 import { EMPTY_HEALTH, type HealthSnapshot } from "../routing/health.ts";
 import type { AgentLimits } from "../routing/limits.ts";
 import type { BalancedWeights, TaskPreferences } from "../routing/strategies/types.ts";
-import type { Analysis, Candidate, Decision } from "../routing/types.ts";
+import type { Analysis, Candidate, Decision, RankedCandidate } from "../routing/types.ts";
 import { ChatRequest } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
 
@@ -21,7 +21,7 @@ export interface Plan {
   request: ChatRequest;
   analysis: Analysis;
   decision: Decision;
-  candidates: [PricedCandidate, ...PricedCandidate[]];
+  candidates: [RankedCandidate, ...RankedCandidate[]];
   bodyHash: string;
   /** Signed quote for the primary candidate (payment/quote.ts). */
   quote: string;
@@ -52,6 +52,14 @@ export interface PlanRouting {
   balancedWeights?: BalancedWeights;
 }
 
+/** The operator's routing settings as planCall takes them. */
+export function routingSettings(deps: CallDeps): Pick<PlanRouting, "taskPreferences" | "balancedWeights"> {
+  return {
+    taskPreferences: deps.routing.taskPreferences,
+    ...(deps.routing.balancedWeights === undefined ? {} : { balancedWeights: deps.routing.balancedWeights }),
+  };
+}
+
 export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, routing: PlanRouting = {}): Plan {
   const request = parseChatRequest(body);
   // o200k is the bill of OpenAI-family models: count exactly when the agent named one.
@@ -67,7 +75,8 @@ export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, rou
     ...(routing.balancedWeights === undefined ? {} : { balancedWeights: routing.balancedWeights }),
     priceOf: (candidate) => priceCandidate(deps, candidate, analysis.inputTokens).price,
   });
-  const candidates = decision.candidates.map((c) => priceCandidate(deps, c, analysis.inputTokens)) as [PricedCandidate, ...PricedCandidate[]];
+  // decide priced every candidate through priceOf; the plan shows those prices.
+  const candidates = decision.candidates;
   const primary = candidates[0];
   const hash = bodyHash(body);
   const quoteExpiresAt = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;

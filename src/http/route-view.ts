@@ -19,6 +19,7 @@ export function routeView(plan: Plan, terms: PaymentTerms) {
       provider: c.provider,
       maxOutputTokens: c.outputCap,
       price: { amount: c.price.toString(), usd: atomicToUsd(c.price) },
+      score: c.score,
     })),
     reason: plan.decision.reason,
     quoteExpiresAt: new Date(plan.quoteExpiresAt * 1000).toISOString(),

@@ -3,19 +3,24 @@ import { z } from "zod";
 import type { CallRow, Ledger, SpendTotals } from "../../ledger/types.ts";
 import { TollgateError } from "../../lib/errors.ts";
 import { atomicToUsd } from "../../lib/money.ts";
+import type { HealthTracker } from "../../routing/health.ts";
 import { bearerAuth } from "../bearer-auth.ts";
 
 const WalletAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const RecentLimit = z.coerce.number().int().min(0).max(500).default(20);
 
 /** Operator views of spend per wallet, per model and per day. */
-export function adminRoutes(options: { ledger: Ledger; adminToken: string | undefined }): Router {
+export function adminRoutes(options: { ledger: Ledger; adminToken: string | undefined; health: HealthTracker; now: () => number }): Router {
   const router = Router();
   router.use("/admin", bearerAuth({ token: options.adminToken }));
 
   router.get("/admin/wallets", async function listWallets(_req, res) {
     const wallets = await options.ledger.wallets();
     res.json({ data: wallets.map((w) => ({ wallet: w.wallet, lastCallAt: w.lastCallAt.toISOString(), ...totalsView(w) })) });
+  });
+
+  router.get("/admin/health", function healthTable(_req, res) {
+    res.json({ data: Object.values(options.health.snapshot(options.now())) });
   });
 
   router.get("/admin/wallets/:address", async function showWallet(req, res) {

@@ -1,7 +1,8 @@
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
 import { Router, type Request, type Response } from "express";
 import { newRequestId, runChat } from "../../call/paid-chat.ts";
-import { planCall } from "../../call/plan.ts";
+import { planCall, routingSettings } from "../../call/plan.ts";
+import { parseAgentLimits } from "../../routing/limits.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { setRouteHeaders, setServedHeaders } from "../headers.ts";
 import { jsonBody } from "../json-body.ts";
@@ -10,6 +11,8 @@ import { routeView } from "../route-view.ts";
 export function chatRoutes(deps: AppDeps): Router {
   const router = Router();
   const body = jsonBody({ limitBytes: deps.maxBodyBytes });
+  const known = { models: deps.catalog.list().map((m) => m.id), providers: deps.catalog.providers() };
+  const limitsOf = (req: Request) => parseAgentLimits(req.headers, known);
 
   router.post("/v1/chat/completions", body, async function chatCompletions(req: Request, res: Response) {
     const requestId = newRequestId();
@@ -23,6 +26,7 @@ export function chatRoutes(deps: AppDeps): Router {
       headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"] },
       resourceUrl: resourceUrl(req),
       requestId,
+      limits: limitsOf(req),
       signal: controller.signal,
     });
 
@@ -62,7 +66,11 @@ export function chatRoutes(deps: AppDeps): Router {
   });
 
   router.post("/v1/route", body, function route(req: Request, res: Response) {
-    const plan = planCall(deps, req.body, resourceUrl(req));
+    const plan = planCall(deps, req.body, resourceUrl(req), {
+      ...routingSettings(deps),
+      health: deps.health.snapshot(deps.now()),
+      limits: limitsOf(req),
+    });
     setRouteHeaders(res, plan);
     res.json(routeView(plan, deps.terms));
   });
