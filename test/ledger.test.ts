@@ -321,6 +321,26 @@ describe.each([sqliteBackend(), postgresBackend()])("ledger on $name", (backend)
     expect(three?.recent.map((row) => row.id)).toEqual(calls.slice(28).reverse().map((call) => call.id));
   });
 
+  it("lists the calls settled in a time window, oldest settlement first, and no others", async () => {
+    const ledger = await freshLedger();
+    const at = (minute: number) => new Date(Date.UTC(2024, 4, 1, 9, minute));
+    const [before, atCutoff, later, latest, failed, reserved] = Array.from({ length: 6 }, () => newCall({ amount: 2n ** 60n + 7n }));
+    for (const call of [before, atCutoff, later, latest, failed, reserved]) await ledger.reserve(call!);
+    await ledger.update(before!.id, settled(at(9), { txHash: hex(32) }));
+    await ledger.update(latest!.id, settled(at(30), { txHash: hex(32) }));
+    await ledger.update(atCutoff!.id, settled(at(10), { txHash: hex(32) }));
+    await ledger.update(later!.id, settled(at(20), { txHash: hex(32) }));
+    await ledger.update(failed!.id, { status: "failed", at: at(25), error: "settle: boom" });
+
+    const rows = await ledger.listSettled({ since: at(10) });
+
+    expect(rows.map((row) => row.id)).toEqual([atCutoff!.id, later!.id, latest!.id]);
+    expect(rows[0]).toMatchObject({ status: "settled", amount: 2n ** 60n + 7n, settledAt: at(10), payer: atCutoff!.payer });
+    expect(rows[0]?.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect((await ledger.listSettled({ since: at(10), until: at(20) })).map((row) => row.id)).toEqual([atCutoff!.id, later!.id]);
+    expect(await ledger.listSettled({ since: at(31) })).toEqual([]);
+  });
+
   it("knows nothing of a wallet that never called", async () => {
     const ledger = await freshLedger();
     await ledger.reserve(newCall());

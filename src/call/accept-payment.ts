@@ -80,6 +80,14 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
         details: { reason: "quote_for_other_body" },
       });
     }
+    // The body hash covers `model`, so only a forged quote (a leaked secret) gets here; a request
+    // that names its model still never runs on, or pays the price of, another one.
+    if (plan.decision.strategy === "explicit" && claims.model !== plan.request.model) {
+      throw new TollgateError("payment_mismatch", `the quote is for ${claims.model}, but the request asks for ${plan.request.model}`, {
+        param: "accepted.extra.quote",
+        details: { reason: "quote_for_other_model" },
+      });
+    }
     if (accepted.amount !== claims.amount) {
       throw new TollgateError("payment_mismatch", `accepted.amount ${accepted.amount} differs from the quoted ${claims.amount}`, {
         param: "accepted.amount",

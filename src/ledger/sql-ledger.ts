@@ -152,6 +152,16 @@ export function createSqlLedger(db: Kysely<Database>): Ledger {
       };
     },
 
+    async listSettled(window: { since: Date; until?: Date }): Promise<CallRow[]> {
+      let query = db.selectFrom("calls").selectAll().where("status", "=", "settled").where("settled_at", ">=", window.since.getTime());
+      if (window.until !== undefined) query = query.where("settled_at", "<=", window.until.getTime());
+      const rows = await query
+        .orderBy("settled_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toCallRow);
+    },
+
     async close(): Promise<void> {
       await db.destroy();
     },

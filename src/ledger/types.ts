@@ -126,5 +126,7 @@ export interface Ledger {
   get(id: string): Promise<CallRow | undefined>;
   wallets(): Promise<WalletSummary[]>;
   wallet(address: `0x${string}`, options?: { recent?: number }): Promise<WalletDetail | undefined>;
+  /** Calls in status `settled` whose settlement was recorded in [since, until], oldest first. */
+  listSettled(window: { since: Date; until?: Date }): Promise<CallRow[]>;
   close(): Promise<void>;
 }

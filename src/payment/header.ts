@@ -99,17 +99,29 @@ function decode(value: string, name: "PAYMENT-SIGNATURE" | "X-PAYMENT", expected
   if (trimmed.length > MAX_PAYMENT_HEADER_CHARS) {
     throw invalid(`${name} header is longer than ${MAX_PAYMENT_HEADER_CHARS} characters`, name, "oversized");
   }
+  // Base64 has no comma, but a repeated header does: Node, like any RFC 9110 §5.3 proxy, joins
+  // the field lines of a header it does not know with ", ".
+  if (trimmed.includes(",")) throw invalid(`${name} header was sent more than once`, name, "duplicate_header");
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) throw invalid(`${name} header is not base64`, name, "not_base64");
+  const bytes = Buffer.from(trimmed, "base64");
+  // Node's decoder silently drops a dangling last character; a header that does not re-encode
+  // to itself was cut short or had something appended, and its JSON must not be trusted.
+  if (bytes.toString("base64url") !== toBase64Url(trimmed)) {
+    throw invalid(`${name} header is not base64: it has a stray or missing character at the end`, name, "not_base64");
+  }
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(trimmed, "base64").toString("utf8"));
+    json = JSON.parse(bytes.toString("utf8"));
   } catch {
     throw invalid(`${name} header is not base64-encoded JSON`, name, "not_json");
   }
-  const version = typeof json === "object" && json !== null && "x402Version" in json ? json.x402Version : undefined;
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw invalid(`${name} header is not a JSON object (got ${json === null ? "null" : Array.isArray(json) ? "an array" : `a ${typeof json}`})`, name, "not_object");
+  }
+  const version = "x402Version" in json ? json.x402Version : undefined;
   if (version !== expected) {
-    const hint = version === 1 || version === 2 ? ` (x402Version ${String(version)} belongs in ${version === 2 ? "PAYMENT-SIGNATURE" : "X-PAYMENT"})` : "";
-    throw invalid(`${name} must carry x402Version ${expected}${hint}`, name, "wrong_version");
+    const hint = version === 1 || version === 2 ? `; x402Version ${String(version)} belongs in ${version === 2 ? "PAYMENT-SIGNATURE" : "X-PAYMENT"}` : "";
+    throw invalid(`${name} must carry x402Version ${expected} (got ${shortJson(version)})${hint}`, name, "wrong_version");
   }
   if (expected === 2) {
     const parsed = PayloadV2.safeParse(json);
@@ -121,6 +133,18 @@ function decode(value: string, name: "PAYMENT-SIGNATURE" | "X-PAYMENT", expected
   if (!parsed.success) throw invalid(`${name} payload is invalid: ${describe(parsed.error)}`, name, "schema");
   const { scheme, network, payload } = parsed.data;
   return { version: 1, raw: json, scheme, network, authorization: payload.authorization, signature: payload.signature };
+}
+
+/** Both base64 alphabets, unpadded, spelled the url-safe way, for comparing encodings. */
+function toBase64Url(encoded: string): string {
+  return encoded.replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_");
+}
+
+/** A value the agent sent, quoted for an error message: short, and `nothing` when absent. */
+function shortJson(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 function describe(error: z.ZodError): string {

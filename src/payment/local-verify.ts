@@ -21,6 +21,15 @@ const TRANSFER_WITH_AUTHORIZATION = {
  */
 export const MIN_REMAINING_VALIDITY_SECONDS = 30;
 
+/**
+ * x402 clients sign for maxTimeoutSeconds (minutes). An authorization valid for longer than a
+ * day is not what any 402 asked for, and one valid until 2^256 does not even fit the ledger.
+ */
+export const MAX_VALIDITY_SECONDS = 86_400;
+
+/** EIP-6492 wraps a not-yet-deployed smart wallet's signature and ends it with this magic. */
+const ERC6492_MAGIC_SUFFIX = "6492649264926492649264926492649264926492649264926492649264926492";
+
 export interface LocalVerifyInput {
   terms: PaymentTerms;
   authorization: ExactAuthorization;
@@ -49,22 +58,16 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<`0x${strin
       { param: "authorization.value", details: { reason: auth.value < input.expectedAmount ? "underpaid" : "overpaid" } },
     );
   }
-  const now = BigInt(input.nowSeconds);
-  if (auth.validAfter > now) {
-    throw new TollgateError("payment_expired", `authorization is not valid before ${auth.validAfter}`, {
-      param: "authorization.validAfter",
-      details: { reason: "not_yet_valid" },
-    });
-  }
-  if (auth.validBefore < now + BigInt(MIN_REMAINING_VALIDITY_SECONDS)) {
+  checkValidityWindow(auth, BigInt(input.nowSeconds));
+  const kind = signatureKind(input.signature);
+  if (kind === "malformed") {
     throw new TollgateError(
-      "payment_expired",
-      `authorization expires at ${auth.validBefore}, less than ${MIN_REMAINING_VALIDITY_SECONDS}s from now`,
-      { param: "authorization.validBefore", details: { reason: "expired" } },
+      "invalid_signature",
+      `signature is ${(input.signature.length - 2) / 2} bytes: neither a 65-byte EOA signature nor an ABI-encoded smart-wallet one`,
+      { param: "signature", details: { reason: "malformed_signature" } },
     );
   }
-  const isEoaSignature = input.signature.length === 2 + 65 * 2;
-  if (isEoaSignature) {
+  if (kind === "eoa") {
     let signer: `0x${string}`;
     try {
       signer = await recoverTypedDataAddress({
@@ -84,4 +87,47 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<`0x${strin
     }
   }
   return auth.from;
+}
+
+function checkValidityWindow(auth: ExactAuthorization, now: bigint): void {
+  if (auth.validAfter > now) {
+    throw new TollgateError("payment_expired", `authorization is not valid before ${auth.validAfter}`, {
+      param: "authorization.validAfter",
+      details: { reason: "not_yet_valid" },
+    });
+  }
+  if (auth.validBefore <= now) {
+    throw new TollgateError("payment_expired", `authorization expired at ${auth.validBefore}`, {
+      param: "authorization.validBefore",
+      details: { reason: "expired" },
+    });
+  }
+  if (auth.validBefore < now + BigInt(MIN_REMAINING_VALIDITY_SECONDS)) {
+    throw new TollgateError(
+      "payment_expired",
+      `authorization expires at ${auth.validBefore}, less than ${MIN_REMAINING_VALIDITY_SECONDS}s from now: too soon to settle`,
+      { param: "authorization.validBefore", details: { reason: "expires_too_soon" } },
+    );
+  }
+  if (auth.validBefore > now + BigInt(MAX_VALIDITY_SECONDS)) {
+    throw new TollgateError(
+      "payment_expired",
+      `authorization is valid until ${auth.validBefore}, more than ${MAX_VALIDITY_SECONDS}s from now; sign for the 402's maxTimeoutSeconds`,
+      { param: "authorization.validBefore", details: { reason: "valid_too_long" } },
+    );
+  }
+}
+
+/**
+ * EOAs sign 65 bytes (r, s, v), checked here. Smart wallets are checked by the facilitator:
+ * ERC-1271 wallets such as Coinbase Smart Wallet return an ABI-encoded struct (whole 32-byte
+ * words), and EIP-6492 wraps one with a magic suffix. Any other length is neither, so it is
+ * refused here, before it costs a reservation or a facilitator call. (Safe's multi-owner
+ * concatenation, 65 bytes per owner, is therefore not accepted.)
+ */
+function signatureKind(signature: `0x${string}`): "eoa" | "smart_wallet" | "malformed" {
+  const bytes = (signature.length - 2) / 2;
+  if (bytes === 65) return "eoa";
+  if (signature.toLowerCase().endsWith(ERC6492_MAGIC_SUFFIX) || bytes % 32 === 0) return "smart_wallet";
+  return "malformed";
 }

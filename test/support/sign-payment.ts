@@ -3,6 +3,8 @@ import type { LocalAccount } from "viem";
 
 /** Fields of an EIP-3009 TransferWithAuthorization, with test-friendly defaults. */
 export interface AuthorizationFields {
+  /** The payer the authorization names; the signing account unless a test forges another. */
+  from?: `0x${string}`;
   to: `0x${string}`;
   value: bigint;
   validAfter?: bigint;
@@ -21,7 +23,7 @@ export interface TokenDomain {
 export async function signAuthorization(account: LocalAccount, domain: TokenDomain, fields: AuthorizationFields) {
   const now = BigInt(Math.floor(Date.now() / 1000));
   const authorization = {
-    from: account.address,
+    from: fields.from ?? account.address,
     to: fields.to,
     value: fields.value,
     validAfter: fields.validAfter ?? now - 600n,
