@@ -14,6 +14,8 @@ export interface Payable {
   /** The first candidate is what v1 payments, which echo no quote, are matched against. */
   candidates: readonly [{ model: string; outputCap: number; price: bigint }, ...unknown[]];
   decision: { task: string };
+  /** The model the request named, when it named one rather than a strategy. */
+  explicitModel?: string | undefined;
   /** Overrides the challenge's resource description. */
   description?: string;
 }
@@ -82,8 +84,8 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
     }
     // The body hash covers `model`, so only a forged quote (a leaked secret) gets here; a request
     // that names its model still never runs on, or pays the price of, another one.
-    if (plan.decision.strategy === "explicit" && claims.model !== plan.request.model) {
-      throw new TollgateError("payment_mismatch", `the quote is for ${claims.model}, but the request asks for ${plan.request.model}`, {
+    if (plan.explicitModel !== undefined && claims.model !== plan.explicitModel) {
+      throw new TollgateError("payment_mismatch", `the quote is for ${claims.model}, but the request asks for ${plan.explicitModel}`, {
         param: "accepted.extra.quote",
         details: { reason: "quote_for_other_model" },
       });

@@ -28,6 +28,8 @@ export interface Plan {
   quoteExpiresAt: number;
   /** URL of the resource being paid for (x402 `resource`). */
   resourceUrl: string;
+  /** The model id the request named, when it named one rather than a strategy. */
+  explicitModel: string | undefined;
 }
 
 export function parseChatRequest(body: unknown): ChatRequest {
@@ -84,7 +86,8 @@ export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, rou
     { v: 1, body: hash, model: primary.model, amount: primary.price.toString(), cap: primary.outputCap, exp: quoteExpiresAt },
     deps.quoteSecret,
   );
-  return { request, analysis, decision, candidates, bodyHash: hash, quote, quoteExpiresAt, resourceUrl };
+  const explicitModel = decision.strategy === "explicit" ? request.model : undefined;
+  return { request, analysis, decision, candidates, bodyHash: hash, quote, quoteExpiresAt, resourceUrl, explicitModel };
 }
 
 export function priceCandidate(deps: CallDeps, candidate: Candidate, inputTokens: number): PricedCandidate {
