@@ -1,5 +1,6 @@
-import { recoverTypedDataAddress } from "viem";
+import { hashTypedData } from "viem";
 import { TollgateError } from "../lib/errors.ts";
+import { recoverSigner } from "./recover-signer.ts";
 import type { ExactAuthorization } from "./header.ts";
 import type { PaymentTerms } from "./terms.ts";
 
@@ -68,17 +69,15 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<`0x${strin
     );
   }
   if (kind === "eoa") {
-    let signer: `0x${string}`;
-    try {
-      signer = await recoverTypedDataAddress({
-        domain: { name: terms.assetName, version: terms.assetVersion, chainId: terms.chainId, verifyingContract: terms.asset },
-        types: TRANSFER_WITH_AUTHORIZATION,
-        primaryType: "TransferWithAuthorization",
-        message: auth,
-        signature: input.signature,
-      });
-    } catch (cause) {
-      throw new TollgateError("invalid_signature", "payment signature cannot be recovered", { param: "signature", cause });
+    const digest = hashTypedData({
+      domain: { name: terms.assetName, version: terms.assetVersion, chainId: terms.chainId, verifyingContract: terms.asset },
+      types: TRANSFER_WITH_AUTHORIZATION,
+      primaryType: "TransferWithAuthorization",
+      message: auth,
+    });
+    const signer = recoverSigner(digest, input.signature);
+    if (signer === undefined) {
+      throw new TollgateError("invalid_signature", "payment signature cannot be recovered (invalid r, s or v)", { param: "signature" });
     }
     if (signer.toLowerCase() !== auth.from) {
       throw new TollgateError("invalid_signature", `payment was signed by ${signer}, not by authorization.from ${auth.from}`, {
