@@ -24,7 +24,7 @@ import { DEVNET_CHAIN_ID, startHardhatNode } from "./hardhat.ts";
 export const DEMO_AGENT_FUNDING = 1_000_000_000n;
 
 /** Local chain: receipts exist as soon as the send returns (automine), so poll tightly. */
-const POLLING_INTERVAL_MS = 50;
+const POLLING_INTERVAL_MS = 10;
 
 export interface StartDevChainOptions {
   /** Loopback port for the node; a free one when omitted. */
