@@ -124,6 +124,11 @@ export async function startLoopbackServer(handle: (exchange: Exchange) => Promis
       res.end(`fake upstream crashed: ${String(error)}`);
     });
   });
+  // Node closes idle keep-alive sockets after 5 s by default. Client and fake share one event
+  // loop here, so a long synchronous stretch in a test (the first tokenizer load takes ~2 s of
+  // CPU, more on a busy machine) can let that timer fire just as the client reuses the socket:
+  // ECONNRESET on a request that did nothing wrong. Real APIs keep idle connections far longer.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("fake upstream has no TCP address");
