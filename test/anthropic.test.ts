@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CatalogIndex } from "../src/catalog/index.ts";
 import { ModelEntry } from "../src/catalog/schema.ts";
 import { createAnthropicProvider } from "../src/providers/anthropic/provider.ts";
+import { createProviderRegistry } from "../src/providers/registry.ts";
 import type { ChatCall, Provider } from "../src/providers/types.ts";
 import { startFakeAnthropic, type FakeAnthropic } from "./fakes/anthropic-upstream.ts";
 import { readOpenAIStream } from "./support/openai-stream.ts";
@@ -311,5 +313,26 @@ describe("Anthropic adapter, failures", () => {
     expect(await rejection(pending)).toMatchObject({ retryable: false, status: undefined });
     expect(await fake.requests[0]?.outcome).toBe("client-closed");
     gate.resolve();
+  });
+});
+
+describe("provider registry, Anthropic", () => {
+  const catalog = new CatalogIndex({ version: 1, models: [MODEL] });
+
+  it("serves anthropic models through the Messages adapter once ANTHROPIC_API_KEY is set, the base URL overridable", async () => {
+    const without = createProviderRegistry({ catalog, providers: {} });
+    const registry = createProviderRegistry({ catalog, providers: { anthropic: { apiKey: KEY, baseUrl: fake.url } } });
+    try {
+      expect(without.providerFor(MODEL).id).toBe("simulator");
+      const live = registry.providerFor(MODEL);
+      expect(live.id).toBe("anthropic");
+      expect(registry.modes()).toEqual({ anthropic: "live" });
+      const result = await live.chat(call());
+      expect(result.provider).toBe("anthropic");
+      expect(fake.requests[0]?.path).toBe("/v1/messages");
+    } finally {
+      await without.close();
+      await registry.close();
+    }
   });
 });

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CatalogIndex } from "../src/catalog/index.ts";
 import { ModelEntry } from "../src/catalog/schema.ts";
 import { createGeminiProvider } from "../src/providers/gemini/provider.ts";
+import { createProviderRegistry } from "../src/providers/registry.ts";
 import type { ChatCall, Provider } from "../src/providers/types.ts";
 import { startFakeGemini, type FakeGemini } from "./fakes/gemini-upstream.ts";
 import { readOpenAIStream } from "./support/openai-stream.ts";
@@ -265,6 +267,27 @@ describe("Gemini adapter, failures", () => {
     } finally {
       gate.resolve();
       await impatient.close?.();
+    }
+  });
+});
+
+describe("provider registry, Gemini", () => {
+  const catalog = new CatalogIndex({ version: 1, models: [MODEL] });
+
+  it("serves google models through the Gemini adapter once GOOGLE_API_KEY is set, the base URL overridable", async () => {
+    const without = createProviderRegistry({ catalog, providers: {} });
+    const registry = createProviderRegistry({ catalog, providers: { google: { apiKey: KEY, baseUrl: fake.url } } });
+    try {
+      expect(without.providerFor(MODEL).id).toBe("simulator");
+      const live = registry.providerFor(MODEL);
+      expect(live.id).toBe("google");
+      expect(registry.modes()).toEqual({ google: "live" });
+      const result = await live.chat(call());
+      expect(result.provider).toBe("google");
+      expect(fake.requests[0]?.path).toBe("/v1beta/models/gemini-2.5-flash:generateContent");
+    } finally {
+      await without.close();
+      await registry.close();
     }
   });
 });

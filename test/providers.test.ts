@@ -6,7 +6,7 @@ import { ModelEntry } from "../src/catalog/schema.ts";
 import { countMessageTokens, countTokens } from "../src/lib/tokenizer.ts";
 import { parseRetryAfter } from "../src/providers/http-upstream.ts";
 import { createOpenAICompatibleProvider } from "../src/providers/openai-compatible.ts";
-import { createProviderRegistry } from "../src/providers/registry.ts";
+import { NATIVE_PRESETS, createProviderRegistry } from "../src/providers/registry.ts";
 import { createSseDataReader } from "../src/providers/sse.ts";
 import { ProviderError, type ChatCall, type ChatStream, type Provider } from "../src/providers/types.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
@@ -333,11 +333,28 @@ describe("provider registry", () => {
   ];
   const catalog = new CatalogIndex({ version: 1, models });
 
-  it("serves providers without a key, and anthropic/google even with one, by the simulator", async () => {
-    const registry = createProviderRegistry({ catalog, providers: { anthropic: { apiKey: "sk-ant-x" }, deepseek: { apiKey: "" } } });
+  it("serves providers without a key (or with an empty one) by the simulator", async () => {
+    const registry = createProviderRegistry({ catalog, providers: { anthropic: { apiKey: " " }, deepseek: { apiKey: "" } } });
     try {
       for (const model of models) expect(registry.providerFor(model).id).toBe("simulator");
       expect(registry.modes()).toEqual({ openai: "simulator", deepseek: "simulator", anthropic: "simulator", vllm: "simulator" });
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("serves anthropic and google through their native adapters at the presets once their keys are set", async () => {
+    const claude = entry("claude-3-5-haiku-20241022", "anthropic");
+    const gemini = entry("gemini-2.5-flash", "google");
+    const registry = createProviderRegistry({
+      catalog: new CatalogIndex({ version: 1, models: [claude, gemini] }),
+      providers: { anthropic: { apiKey: "sk-ant-x" }, google: { apiKey: "AIza-x" } },
+    });
+    try {
+      expect(registry.providerFor(claude).id).toBe("anthropic");
+      expect(registry.providerFor(gemini).id).toBe("google");
+      expect(registry.modes()).toEqual({ anthropic: "live", google: "live" });
+      expect(NATIVE_PRESETS).toEqual({ anthropic: "https://api.anthropic.com", google: "https://generativelanguage.googleapis.com" });
     } finally {
       await registry.close();
     }
