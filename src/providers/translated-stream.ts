@@ -1,4 +1,4 @@
-import type { HttpUpstream, UpstreamResponse } from "./http-upstream.ts";
+import type { HttpUpstream } from "./http-upstream.ts";
 import { createSseDataReader } from "./sse.ts";
 import { ProviderError } from "./types.ts";
 
@@ -22,12 +22,11 @@ const encoder = new TextEncoder();
  * closes the upstream connection.
  */
 export function translateSseBody(
-  http: HttpUpstream,
-  response: UpstreamResponse,
+  http: Pick<HttpUpstream, "id" | "transportError">,
+  body: AsyncIterable<unknown> & { destroy(): unknown },
   signal: AbortSignal,
   translator: StreamTranslator,
 ): AsyncIterableIterator<Uint8Array> {
-  const body = response.body;
   const source = body[Symbol.asyncIterator]();
   let pending = "";
   const sse = createSseDataReader((data) => {

@@ -66,7 +66,7 @@ export function createAnthropicProvider(options: AnthropicOptions): Provider {
     const translator = createAnthropicStreamTranslator(id, nowSeconds(), http.redact);
     return {
       provider: id,
-      chunks: translateSseBody(http, response, call.signal, translator),
+      chunks: translateSseBody(http, response.body, call.signal, translator),
       // Before message_start nothing was counted upstream: estimate the whole call then.
       usage: () =>
         translator.usage() ?? {

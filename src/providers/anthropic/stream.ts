@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { countTokens } from "../../lib/tokenizer.ts";
 import { safeJson } from "../http-upstream.ts";
 import { createChunkWriter, type ChunkWriter } from "../openai-chunks.ts";
@@ -15,6 +16,8 @@ import {
   normaliseAnthropicUsage,
   type AnthropicUsage,
 } from "./wire.ts";
+
+const EventType = z.object({ type: z.string() }).loose();
 
 export interface AnthropicStreamTranslator extends StreamTranslator {
   /**
@@ -60,8 +63,9 @@ export function createAnthropicStreamTranslator(
 
   function onData(data: string): string {
     const json = safeJson(data);
-    const type = typeof json === "object" && json !== null && "type" in json ? json.type : undefined;
-    if (typeof type !== "string") throw malformed("an event without a type");
+    const typed = EventType.safeParse(json);
+    if (!typed.success) throw malformed("an event without a type");
+    const { type } = typed.data;
     // The streaming guide asks clients to skip event types they do not know.
     if (!STREAM_EVENT_TYPES.has(type)) return "";
     const parsed = StreamEvent.safeParse(json);

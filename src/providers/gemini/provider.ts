@@ -79,7 +79,7 @@ export function createGeminiProvider(options: GeminiOptions): Provider {
       throw new ProviderError(`${id} answered a streamed call with JSON instead of SSE`, id, response.statusCode, true);
     }
     const translator = createGeminiStreamTranslator(id, head(call), http.redact, (outputText) => estimate(call, outputText));
-    return { provider: id, chunks: translateSseBody(http, response, call.signal, translator), usage: () => translator.usage() };
+    return { provider: id, chunks: translateSseBody(http, response.body, call.signal, translator), usage: () => translator.usage() };
   }
 
   return { id, chat, chatStream, close: () => http.close() };
