@@ -4,8 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CatalogIndex } from "../src/catalog/index.ts";
 import { ModelEntry } from "../src/catalog/schema.ts";
 import { countMessageTokens, countTokens } from "../src/lib/tokenizer.ts";
+import { parseRetryAfter } from "../src/providers/http-upstream.ts";
 import { createOpenAICompatibleProvider } from "../src/providers/openai-compatible.ts";
-import { createProviderRegistry } from "../src/providers/registry.ts";
+import { NATIVE_PRESETS, createProviderRegistry } from "../src/providers/registry.ts";
 import { createSseDataReader } from "../src/providers/sse.ts";
 import { ProviderError, type ChatCall, type ChatStream, type Provider } from "../src/providers/types.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
@@ -215,6 +216,11 @@ describe("OpenAI-compatible adapter, failures", () => {
     }
   });
 
+  it("carries the retry-after of a 429 as retryAfterMs", async () => {
+    fake.setBehaviour({ error: { status: 429, message: "Rate limit reached" } });
+    expect(await rejection(provider.chat(call()))).toMatchObject({ status: 429, retryable: true, retryAfterMs: 1_000 });
+  });
+
   it.each([400, 401, 403, 404, 422])("reports %i as a non-retryable ProviderError", async (status) => {
     fake.setBehaviour({ error: { status } });
     for (const attempt of [provider.chat(call()), provider.chatStream(call())]) {
@@ -327,11 +333,28 @@ describe("provider registry", () => {
   ];
   const catalog = new CatalogIndex({ version: 1, models });
 
-  it("serves providers without a key, and anthropic/google even with one, by the simulator", async () => {
-    const registry = createProviderRegistry({ catalog, providers: { anthropic: { apiKey: "sk-ant-x" }, deepseek: { apiKey: "" } } });
+  it("serves providers without a key (or with an empty one) by the simulator", async () => {
+    const registry = createProviderRegistry({ catalog, providers: { anthropic: { apiKey: " " }, deepseek: { apiKey: "" } } });
     try {
       for (const model of models) expect(registry.providerFor(model).id).toBe("simulator");
       expect(registry.modes()).toEqual({ openai: "simulator", deepseek: "simulator", anthropic: "simulator", vllm: "simulator" });
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("serves anthropic and google through their native adapters at the presets once their keys are set", async () => {
+    const claude = entry("claude-3-5-haiku-20241022", "anthropic");
+    const gemini = entry("gemini-2.5-flash", "google");
+    const registry = createProviderRegistry({
+      catalog: new CatalogIndex({ version: 1, models: [claude, gemini] }),
+      providers: { anthropic: { apiKey: "sk-ant-x" }, google: { apiKey: "AIza-x" } },
+    });
+    try {
+      expect(registry.providerFor(claude).id).toBe("anthropic");
+      expect(registry.providerFor(gemini).id).toBe("google");
+      expect(registry.modes()).toEqual({ anthropic: "live", google: "live" });
+      expect(NATIVE_PRESETS).toEqual({ anthropic: "https://api.anthropic.com", google: "https://generativelanguage.googleapis.com" });
     } finally {
       await registry.close();
     }
@@ -364,6 +387,19 @@ describe("provider registry", () => {
     } finally {
       await registry.close();
     }
+  });
+});
+
+describe("retry-after", () => {
+  it("reads delay-seconds and HTTP-dates, and ignores anything else", () => {
+    const now = Date.parse("2025-07-01T12:00:00Z");
+    expect(parseRetryAfter("30", now)).toBe(30_000);
+    expect(parseRetryAfter(["7"], now)).toBe(7_000);
+    expect(parseRetryAfter("Tue, 01 Jul 2025 12:00:05 GMT", now)).toBe(5_000);
+    expect(parseRetryAfter("Tue, 01 Jul 2025 11:00:00 GMT", now)).toBe(0);
+    expect(parseRetryAfter("soon", now)).toBeUndefined();
+    expect(parseRetryAfter("-3", now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
   });
 });
 

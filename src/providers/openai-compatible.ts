@@ -1,5 +1,5 @@
-import { Agent, errors, request, type Dispatcher } from "undici";
 import { z } from "zod";
+import { createHttpUpstream, safeJson, type UpstreamResponse } from "./http-upstream.ts";
 import {
   ChatCompletion,
   ChatCompletionChunk,
@@ -31,17 +31,6 @@ export interface OpenAICompatibleOptions {
 
 const JsonObject = z.record(z.string(), z.unknown());
 
-const DEFAULT_HEADERS_TIMEOUT_MS = 300_000;
-const DEFAULT_BODY_TIMEOUT_MS = 300_000;
-/** Error bodies are read only this far: enough for any real error message. */
-const ERROR_BODY_LIMIT = 16 * 1024;
-const ERROR_MESSAGE_LIMIT = 500;
-
-/** 408/409/429 and 5xx may pass on another attempt or another provider; other 4xx will not. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
 /**
  * Adapter for any upstream that speaks OpenAI's `POST /chat/completions` (OpenAI, Groq,
  * DeepSeek, Mistral, OpenRouter, Together, Fireworks, vLLM, Ollama, ...), over one keep-alive
@@ -51,64 +40,17 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
   const { id, apiKey } = options;
   const url = `${options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
   const maxTokensParam = options.maxTokensParam ?? "max_tokens";
-  const agent = new Agent({
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 600_000,
-    headersTimeout: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
-    bodyTimeout: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
-  });
+  const http = createHttpUpstream(options);
 
-  /** Upstream replies may quote the key back (OpenAI's 401 shows a masked one): strip both. */
-  function redact(text: string): string {
-    let out = apiKey.length > 0 ? text.split(apiKey).join("[redacted]") : text;
-    out = out.replace(/\b(?:sk|gsk|pk|rk|xai|fw)[-_][A-Za-z0-9_*.-]{4,}/g, "[redacted]");
-    return out.length > ERROR_MESSAGE_LIMIT ? `${out.slice(0, ERROR_MESSAGE_LIMIT)}…` : out;
+  function send(call: ChatCall, body: Record<string, unknown>, accept: string): Promise<UpstreamResponse> {
+    return http.postJson(url, { authorization: `Bearer ${apiKey}`, accept }, body, call.signal);
   }
 
-  function transportError(error: unknown, signal: AbortSignal, phase: string): ProviderError {
-    if (error instanceof ProviderError) return error;
-    if (signal.aborted) return new ProviderError(`${id}: request aborted ${phase}`, id, undefined, false, { cause: signal.reason });
-    const what =
-      error instanceof errors.HeadersTimeoutError
-        ? "timed out waiting for response headers"
-        : error instanceof errors.BodyTimeoutError
-          ? "timed out waiting for the response body"
-          : error instanceof errors.ConnectTimeoutError
-            ? "timed out connecting"
-            : `connection failed (${errorCode(error)})`;
-    return new ProviderError(`${id}: ${what} ${phase}`, id, undefined, true, { cause: error });
-  }
-
-  async function send(call: ChatCall, body: Record<string, unknown>, accept: string): Promise<Dispatcher.ResponseData> {
-    try {
-      return await request(url, {
-        dispatcher: agent,
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${apiKey}`,
-          "content-type": "application/json",
-          accept,
-        },
-        body: JSON.stringify(body),
-        signal: call.signal,
-      });
-    } catch (error) {
-      throw transportError(error, call.signal, "before the response");
-    }
-  }
-
-  async function statusError(response: Dispatcher.ResponseData, signal: AbortSignal): Promise<ProviderError> {
-    const status = response.statusCode;
-    let detail = "";
-    try {
-      const text = await readLimited(response.body, ERROR_BODY_LIMIT);
-      const parsed = UpstreamErrorBody.safeParse(safeJson(text));
-      detail = parsed.success ? parsed.data : text.trim();
-    } catch (error) {
-      if (signal.aborted) return transportError(error, signal, "while reading an error body");
-    }
-    const message = detail === "" ? `${id} answered ${status}` : `${id} answered ${status}: ${redact(detail)}`;
-    return new ProviderError(message, id, status, isRetryableStatus(status));
+  function statusError(response: UpstreamResponse, signal: AbortSignal): Promise<ProviderError> {
+    return http.statusError(response, signal, (body) => {
+      const parsed = UpstreamErrorBody.safeParse(body);
+      return parsed.success ? { message: parsed.data } : undefined;
+    });
   }
 
   function upstreamBody(call: ChatCall, stream: boolean): Record<string, unknown> {
@@ -143,15 +85,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
   async function chat(call: ChatCall): Promise<ChatResult> {
     const response = await send(call, upstreamBody(call, false), "application/json");
     if (response.statusCode < 200 || response.statusCode > 299) throw await statusError(response, call.signal);
-    let json: unknown;
-    try {
-      json = await response.body.json();
-    } catch (error) {
-      if (error instanceof SyntaxError) {
-        throw new ProviderError(`${id} answered ${response.statusCode} with a body that is not JSON`, id, response.statusCode, true);
-      }
-      throw transportError(error, call.signal, "while reading the response");
-    }
+    const json = await http.readJson(response, call.signal);
     const parsed = ChatCompletion.safeParse(json);
     const body = JsonObject.safeParse(json);
     if (!parsed.success || !body.success) {
@@ -205,7 +139,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
         } catch (error) {
           finished = true;
           body.destroy();
-          const failure = transportError(error, call.signal, "mid-stream");
+          const failure = http.transportError(error, call.signal, "mid-stream");
           // Once bytes went to the agent a second attempt would repeat them: not retryable then.
           throw yielded && failure.retryable
             ? new ProviderError(failure.message, id, failure.status, false, { cause: failure.cause })
@@ -242,38 +176,10 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     id,
     chat,
     chatStream,
-    close: () => agent.close(),
+    close: () => http.close(),
   };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(error: unknown): string {
-  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") return error.code;
-  return error instanceof Error ? error.name : "unknown error";
-}
-
-async function readLimited(body: AsyncIterable<unknown> & { destroy(): unknown }, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (!(chunk instanceof Uint8Array)) continue;
-    parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    size += chunk.byteLength;
-    if (size >= limit) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(parts).toString("utf8").slice(0, limit);
 }

@@ -109,3 +109,18 @@ export function generatedText(part: {
   for (const call of part.tool_calls ?? []) text += (call.function?.name ?? "") + (call.function?.arguments ?? "");
   return text;
 }
+
+/**
+ * The inverse of normaliseUsage, for adapters that translate another wire format: an OpenAI
+ * `usage` object whose `prompt_tokens` include the cached ones and whose `completion_tokens`
+ * include the reasoning ones.
+ */
+export function toWireUsage(usage: Usage): Record<string, unknown> {
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    total_tokens: usage.promptTokens + usage.completionTokens,
+    prompt_tokens_details: { cached_tokens: usage.cachedPromptTokens },
+    completion_tokens_details: { reasoning_tokens: usage.reasoningTokens },
+  };
+}

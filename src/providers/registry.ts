@@ -1,5 +1,7 @@
 import type { CatalogIndex } from "../catalog/index.ts";
 import type { ModelEntry } from "../catalog/schema.ts";
+import { createAnthropicProvider } from "./anthropic/provider.ts";
+import { createGeminiProvider } from "./gemini/provider.ts";
 import { createOpenAICompatibleProvider, type OpenAICompatibleOptions } from "./openai-compatible.ts";
 import { createSimulatorProvider, type SimulatorOptions } from "./simulator.ts";
 import type { Provider } from "./types.ts";
@@ -16,11 +18,14 @@ export const OPENAI_COMPATIBLE_PRESETS: Readonly<Record<string, string>> = Objec
 });
 
 /**
- * Providers whose native wire format has no adapter yet. Both offer an OpenAI-compatible
- * endpoint, but with gaps (no cached-token usage, parameters silently ignored), so they wait for
- * their own adapters (later issue) and are simulated until then.
+ * Base URLs (up to, not including, the API version) of providers served through their native
+ * wire format. Both also offer an OpenAI-compatible endpoint, but with gaps (no cached-token
+ * usage, parameters silently ignored), so Tollgate speaks the Messages and Gemini APIs instead.
  */
-export const NOT_YET_ADAPTED: ReadonlySet<string> = new Set(["anthropic", "google"]);
+export const NATIVE_PRESETS: Readonly<Record<string, string>> = Object.freeze({
+  anthropic: "https://api.anthropic.com",
+  google: "https://generativelanguage.googleapis.com",
+});
 
 /** Per-provider settings derived from the environment (`<PROVIDER>_API_KEY`, `<PROVIDER>_BASE_URL`). */
 export interface ProviderSettings {
@@ -48,12 +53,14 @@ export interface ProviderRegistry {
 
 /**
  * Which provider serves a model:
- * - live, over the OpenAI-compatible adapter, when the provider has a non-empty API key and a
- *   base URL: the settings' baseUrl (`OPENAI_BASE_URL`, ...) beats the catalog entry's
- *   `baseUrl`, which beats the preset above. A provider outside the presets is live only when
- *   one of the two overrides names its server (vLLM, Ollama, a test upstream);
- * - the simulator otherwise: no key, no known base URL, or a wire format without an adapter yet
- *   (anthropic, google). The HTTP layer reports it as `x-tollgate-provider: simulator`.
+ * - live when the provider has a non-empty API key and a base URL: the settings' baseUrl
+ *   (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, ...) beats the catalog entry's `baseUrl`, which
+ *   beats the presets above. `anthropic` goes through the Messages API adapter, `google`
+ *   through the Gemini API adapter, every other provider through the OpenAI-compatible one; a
+ *   provider outside the presets is live only when one of the two overrides names its server
+ *   (vLLM, Ollama, a test upstream);
+ * - the simulator otherwise: no key or no known base URL. The HTTP layer reports it as
+ *   `x-tollgate-provider: simulator`.
  */
 export function createProviderRegistry(options: ProviderRegistryOptions): ProviderRegistry {
   const simulator = createSimulatorProvider(options.simulator);
@@ -61,10 +68,20 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
   const live = new Map<string, Provider>();
 
   function liveBaseUrl(model: ModelEntry): string | undefined {
-    if (NOT_YET_ADAPTED.has(model.provider)) return undefined;
     const settings = options.providers[model.provider];
     if (settings === undefined || settings.apiKey.trim() === "") return undefined;
-    return settings.baseUrl ?? model.baseUrl ?? OPENAI_COMPATIBLE_PRESETS[model.provider];
+    return settings.baseUrl ?? model.baseUrl ?? NATIVE_PRESETS[model.provider] ?? OPENAI_COMPATIBLE_PRESETS[model.provider];
+  }
+
+  function createLive(provider: string, baseUrl: string, apiKey: string): Provider {
+    const common = { id: provider, baseUrl, apiKey, ...options.timeouts };
+    if (provider === "anthropic") return createAnthropicProvider(common);
+    if (provider === "google") return createGeminiProvider(common);
+    return createOpenAICompatibleProvider({
+      ...common,
+      // Only OpenAI itself refuses `max_tokens` (o-series); other servers may not know the new name.
+      maxTokensParam: provider === "openai" ? "max_completion_tokens" : "max_tokens",
+    });
   }
 
   function providerFor(model: ModelEntry): Provider {
@@ -74,14 +91,7 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     const key = `${model.provider} ${baseUrl}`;
     let provider = live.get(key);
     if (provider === undefined) {
-      provider = createOpenAICompatibleProvider({
-        id: model.provider,
-        baseUrl,
-        apiKey: settings.apiKey,
-        ...options.timeouts,
-        // Only OpenAI itself refuses `max_tokens` (o-series); other servers may not know the new name.
-        maxTokensParam: model.provider === "openai" ? "max_completion_tokens" : "max_tokens",
-      });
+      provider = createLive(model.provider, baseUrl, settings.apiKey);
       live.set(key, provider);
     }
     return provider;

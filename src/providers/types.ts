@@ -50,13 +50,20 @@ export interface Provider {
 /** Failure talking to an upstream. `retryable` says whether another attempt or candidate may help. */
 export class ProviderError extends Error {
   override readonly name = "ProviderError";
+  /**
+   * How long the upstream asked callers to wait before trying it again (a `retry-after` header,
+   * or Google's RetryInfo detail), when it said. Advice for whoever schedules the next attempt
+   * on this provider; failing over to another provider need not wait.
+   */
+  readonly retryAfterMs?: number;
   constructor(
     message: string,
     readonly provider: string,
     readonly status: number | undefined,
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }

@@ -270,6 +270,9 @@ export async function startFakeOpenAI(initial: FakeOpenAIBehaviour = {}): Promis
       res.end(JSON.stringify(errorBody(`fake upstream crashed: ${String(error)}`, "server_error", null, null)));
     });
   });
+  // Node's 5 s idle keep-alive timeout can fire while a test blocks the shared event loop (the
+  // first tokenizer load) just as the client reuses the socket: a spurious ECONNRESET.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("fake OpenAI upstream has no TCP address");
