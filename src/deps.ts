@@ -71,6 +71,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       chain: chainReader,
       ledger,
       settleTiming: config.settleTiming,
+      upstreamDeadlineMs: config.upstreamTimeoutMs,
       pricing: { markupBps: config.markupBps, minPrice: config.minPrice },
       quoteSecret: config.quoteSecret ?? randomBytes(32).toString("base64url"),
       defaultStrategy: config.defaultStrategy,

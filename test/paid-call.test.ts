@@ -223,7 +223,8 @@ describe("failed calls are never charged", () => {
 
   it("ends a stream that breaks mid-way with an error event and settles nothing", async () => {
     const agent = await fundedAgent(11);
-    upstream.setBehaviour({ dropAfterEvents: 2 });
+    // The first events reach the agent, then the upstream drops the connection.
+    upstream.setBehaviour({ streamGate: new Promise((resolve) => setTimeout(resolve, 300)), dropAfterEvents: 3 });
     try {
       const paying = createPayingFetch({ privateKey: devnetKey(11), allowedAsset: { network: "eip155:84532", asset: gateway.dev.info.asset } });
       const before = await balanceOf(agent.address);

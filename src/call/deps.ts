@@ -31,6 +31,8 @@ export interface CallDeps {
    */
   settleTiming: "before_response" | "after_response";
   settler: Settler;
+  /** The whole upstream part of a call (every attempt and retry, the stream included) must end within this. */
+  upstreamDeadlineMs: number;
   pricing: PricingSettings;
   quoteSecret: string;
   defaultStrategy: Strategy;

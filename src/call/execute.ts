@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ModelEntry } from "../catalog/schema.ts";
 import { TollgateError } from "../lib/errors.ts";
-import { ProviderError, type ChatResult, type ChatStream } from "../providers/types.ts";
+import { ProviderError, type ChatCall, type ChatResult, type ChatStream } from "../providers/types.ts";
 import type { ChatRequest } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
+import { failoverAction } from "./failover-policy.ts";
 
 /** One model the paid call may run on, with the output cap its price covers. */
 export interface Attempt {
@@ -18,8 +20,11 @@ export interface Served<T> {
 }
 
 /**
- * Runs the call on the first attempt that answers, failing over only on retryable errors and
- * only before the first byte (a stream is returned once its upstream has answered 2xx).
+ * Runs the call on the first attempt that answers, failing over only before the agent has
+ * received a byte: a stream counts as answered once its first chunk arrived (an upstream that
+ * says 200 and then sends an error event, as Anthropic does when overloaded, still fails over).
+ * Every attempt is bounded by what is left of the call's deadline; a 429 with Retry-After is
+ * retried on the same model when the wait fits in it.
  */
 export async function executeWithFailover<T extends ChatResult | ChatStream>(
   deps: CallDeps,
@@ -28,6 +33,7 @@ export async function executeWithFailover<T extends ChatResult | ChatStream>(
   signal: AbortSignal,
   run: "chat" | "stream",
 ): Promise<Served<T>> {
+  const deadline = performance.now() + deps.upstreamDeadlineMs;
   const failures: string[] = [];
   for (const [index, attempt] of attempts.entries()) {
     const { id: model, provider: catalogProvider } = attempt.model;
@@ -37,26 +43,67 @@ export async function executeWithFailover<T extends ChatResult | ChatStream>(
       continue;
     }
     const provider = deps.providers.providerFor(attempt.model);
-    const call = { model: attempt.model, body: upstreamBody(request, attempt), signal };
-    const started = performance.now();
-    try {
-      const result = (run === "chat" ? await provider.chat(call) : await provider.chatStream(call)) as T;
-      const latencyMs = performance.now() - started;
-      // For a stream this is the time to its first byte; the whole call's latency is recorded later.
-      deps.health.record({ model, provider: catalogProvider, ok: true, ...(run === "chat" ? { latencyMs } : { ttftMs: latencyMs }), now: deps.now() });
-      return { result, attempt, failures };
-    } catch (error) {
-      if (signal.aborted) throw new TollgateError("upstream_error", "the agent disconnected before the upstream answered", { cause: error });
-      deps.health.record({ model, provider: catalogProvider, ok: false, now: deps.now() });
-      const message = error instanceof Error ? error.message : String(error);
-      failures.push(`${attempt.model.id}@${provider.id}: ${message}`);
-      deps.logger.warn({ model: attempt.model.id, provider: provider.id, err: message }, "upstream attempt failed");
-      if (error instanceof ProviderError && !error.retryable) break;
+    for (let retried = false; ; retried = true) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) break;
+      const call: ChatCall = { model: attempt.model, body: upstreamBody(request, attempt), signal: AbortSignal.any([signal, AbortSignal.timeout(Math.ceil(remaining))]) };
+      const started = performance.now();
+      try {
+        const result = run === "chat" ? await provider.chat(call) : await firstChunkCommitted(await provider.chatStream(call));
+        const elapsed = performance.now() - started;
+        // For a stream this is the time to its first byte; the whole call's latency is recorded later.
+        deps.health.record({ model, provider: catalogProvider, ok: true, ...(run === "chat" ? { latencyMs: elapsed } : { ttftMs: elapsed }), now: deps.now() });
+        return { result: result as T, attempt, failures };
+      } catch (error) {
+        if (signal.aborted) throw new TollgateError("upstream_error", "the agent disconnected before the upstream answered", { cause: error });
+        deps.health.record({ model, provider: catalogProvider, ok: false, now: deps.now() });
+        const status = error instanceof ProviderError ? error.status : undefined;
+        const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;
+        failures.push(`${model}@${provider.id}: ${describe(error, deadline)}`);
+        deps.logger.warn({ model, provider: provider.id, status, err: describe(error, deadline) }, "upstream attempt failed");
+        const action = failoverAction(status, retryAfterMs);
+        if (action === "stop") throw upstreamFailed(failures);
+        if (action === "retry_after" && !retried && retryAfterMs !== undefined && performance.now() + retryAfterMs < deadline - 1_000) {
+          await sleep(retryAfterMs, undefined, { signal }).catch(() => undefined);
+          continue;
+        }
+        break;
+      }
     }
   }
-  throw new TollgateError("upstream_error", `No provider could serve the call (${failures.join("; ")}); you were not charged`, {
+  throw upstreamFailed(failures);
+}
+
+function upstreamFailed(failures: string[]): TollgateError {
+  return new TollgateError("upstream_error", `No provider could serve the call (${failures.join("; ") || "deadline passed"}); you were not charged`, {
     details: { attempts: failures.length },
   });
+}
+
+function describe(error: unknown, deadline: number): string {
+  if (performance.now() >= deadline) return "deadline reached";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Waits for the stream's first chunk before the attempt counts as served, and hands back a
+ * stream that replays it: nothing has reached the agent yet, so a failure here can still fail over.
+ */
+async function firstChunkCommitted(stream: ChatStream): Promise<ChatStream> {
+  const iterator = stream.chunks[Symbol.asyncIterator]();
+  let first: IteratorResult<Uint8Array>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    await iterator.return?.();
+    throw error;
+  }
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    if (first.done === true) return;
+    yield first.value;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+  }
+  return { chunks: replay(), usage: () => stream.usage(), provider: stream.provider };
 }
 
 /** The agent's body with the upstream model id and the paid-for output cap. */

@@ -28,7 +28,7 @@ export interface TestGateway {
  */
 export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), "tollgate-test-"));
-  const config = loadConfig({ PORT: "0", DATA_DIR: dataDir, ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: "silent", ...env });
+  const config = loadConfig({ PORT: "0", DATA_DIR: dataDir, ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: process.env["TEST_LOG_LEVEL"] ?? "silent", ...env });
   const runtime = await createRuntime(config, createLogger({ level: config.logLevel }));
   const server: Server = createApp(runtime.deps).listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", resolve));
@@ -76,7 +76,7 @@ export async function startGatewayOnChain(options: {
     PORT: "0",
     DATA_DIR: dataDir,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: process.env["TEST_LOG_LEVEL"] ?? "silent",
     NETWORK: "eip155:84532",
     PAY_TO: options.payTo,
     ASSET: options.asset,
