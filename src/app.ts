@@ -5,6 +5,7 @@ import { adminRoutes } from "./http/routes/admin.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
 import { debtRoutes } from "./http/routes/debts.ts";
 import { devRoutes } from "./http/routes/dev.ts";
+import { embeddingRoutes } from "./http/routes/embeddings.ts";
 import { facilitatorRoutes } from "./http/routes/facilitator.ts";
 import { metricsRoutes } from "./http/routes/metrics.ts";
 import { modelRoutes } from "./http/routes/models.ts";
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(chatRoutes(deps));
+  app.use(embeddingRoutes(deps));
   app.use(debtRoutes(deps));
   app.use(modelRoutes(deps.catalog));
   app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken, health: deps.health, now: deps.now }));

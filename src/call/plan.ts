@@ -64,13 +64,16 @@ export function routingSettings(deps: CallDeps): Pick<PlanRouting, "taskPreferen
 
 export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, routing: PlanRouting = {}): Plan {
   const request = parseChatRequest(body);
+  if (deps.catalog.get(request.model)?.entry.kind === "embedding") {
+    throw new TollgateError("invalid_request", `'${request.model}' is an embedding model; send it to POST /v1/embeddings`, { param: "model" });
+  }
   // o200k is the bill of OpenAI-family models: count exactly when the agent named one.
   const analysis = analyse(request, { exactTokens: deps.catalog.get(request.model)?.entry.provider === "openai" });
   const decision = decide({
     analysis,
     requestedModel: request.model,
     defaultStrategy: deps.defaultStrategy,
-    models: deps.catalog.models(),
+    models: deps.catalog.ofKind("chat"),
     health: routing.health ?? EMPTY_HEALTH,
     limits: routing.limits ?? {},
     ...(routing.taskPreferences === undefined ? {} : { taskPreferences: routing.taskPreferences }),

@@ -59,6 +59,11 @@ export class CatalogIndex {
   }
 
   /** Every model with its rates, in catalog order (what routing ranks). */
+  /** Models of one kind: chat completions or embeddings. */
+  ofKind(kind: ModelEntry["kind"]): readonly IndexedModel[] {
+    return this.models().filter((m) => m.entry.kind === kind);
+  }
+
   models(): readonly IndexedModel[] {
     return this.#models;
   }

@@ -44,6 +44,8 @@ export const ModelEntry = z.object({
   /** Output cap used when a request sets no max_tokens (clamped to maxOutputTokens). */
   defaultMaxTokens: z.int().positive().optional(),
   capabilities: z.array(Capability),
+  /** What the model does: chat completions (routed by /v1/chat/completions) or embeddings (/v1/embeddings). */
+  kind: z.enum(["chat", "embedding"]).default("chat"),
   /**
    * Prior quality per task, 0..100, hand-derived from public figures listed in
    * `qualitySources` (docs/model-quality.md shows the derivation). Tasks left out get

@@ -9,7 +9,7 @@ import {
 } from "./openai-wire.ts";
 import { createSseDataReader } from "./sse.ts";
 import { countMessageTokens, countTokens } from "../lib/tokenizer.ts";
-import { ProviderError, type ChatCall, type ChatResult, type ChatStream, type Provider, type Usage } from "./types.ts";
+import { ProviderError, type ChatCall, type ChatResult, type ChatStream, type EmbedCall, type EmbedResult, type Provider, type Usage } from "./types.ts";
 
 export interface OpenAICompatibleOptions {
   /** Provider id as used in the catalog (openai, groq, ...). */
@@ -31,6 +31,12 @@ export interface OpenAICompatibleOptions {
 
 const JsonObject = z.record(z.string(), z.unknown());
 
+/** OpenAI's embeddings reply (platform.openai.com/docs/api-reference/embeddings/object). */
+const EmbeddingList = z.object({
+  data: z.array(z.object({ index: z.int(), embedding: z.union([z.array(z.number()), z.string()]) }).loose()),
+  usage: z.object({ prompt_tokens: z.int().nonnegative() }).loose().nullish(),
+}).loose();
+
 /**
  * Adapter for any upstream that speaks OpenAI's `POST /chat/completions` (OpenAI, Groq,
  * DeepSeek, Mistral, OpenRouter, Together, Fireworks, vLLM, Ollama, ...), over one keep-alive
@@ -39,6 +45,7 @@ const JsonObject = z.record(z.string(), z.unknown());
 export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions): Provider {
   const { id, apiKey } = options;
   const url = `${options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  const embeddingsUrl = `${options.baseUrl.replace(/\/+$/, "")}/embeddings`;
   const maxTokensParam = options.maxTokensParam ?? "max_tokens";
   const http = createHttpUpstream(options);
 
@@ -172,10 +179,25 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     };
   }
 
+  async function embed(call: EmbedCall): Promise<EmbedResult> {
+    const response = await http.postJson(embeddingsUrl, { authorization: `Bearer ${apiKey}`, accept: "application/json" }, { ...call.body, model: call.model.upstreamId ?? call.model.id }, call.signal);
+    if (response.statusCode < 200 || response.statusCode > 299) throw await statusError(response, call.signal);
+    const json = await http.readJson(response, call.signal);
+    const parsed = EmbeddingList.safeParse(json);
+    const body = JsonObject.safeParse(json);
+    if (!parsed.success || !body.success) {
+      throw new ProviderError(`${id} answered with a malformed embedding list`, id, response.statusCode, true, { cause: parsed.error ?? body.error });
+    }
+    const promptTokens = parsed.data.usage?.prompt_tokens ?? countTokens([call.body.input].flat().join("\n"));
+    const usage: Usage = { promptTokens, completionTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0, estimated: parsed.data.usage == null };
+    return { body: body.data, usage, provider: id };
+  }
+
   return {
     id,
     chat,
     chatStream,
+    embed,
     close: () => http.close(),
   };
 }

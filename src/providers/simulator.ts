@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import { countMessageTokens, countTokens, decodeTokens, encodeTokens } from "../lib/tokenizer.ts";
-import { ProviderError, type ChatCall, type ChatResult, type ChatStream, type Provider, type Usage } from "./types.ts";
+import { ProviderError, type ChatCall, type ChatResult, type ChatStream, type EmbedCall, type EmbedResult, type Provider, type Usage } from "./types.ts";
 
 /** Time source for the simulator, so tests can run its latencies on a fake clock. */
 export interface SimulatorClock {
@@ -234,5 +234,27 @@ export function createSimulatorProvider(options: SimulatorOptions = {}): Provide
     return { chunks: chunks(), usage: () => reply.usage, provider: SIMULATOR_ID };
   }
 
-  return { id: SIMULATOR_ID, chat, chatStream };
+  /**
+   * Deterministic unit vectors seeded by each input text, `dimensions` long (default 256), so
+   * equal inputs embed equally; usage is the tokenizer's count of the inputs.
+   */
+  async function embed(call: EmbedCall): Promise<EmbedResult> {
+    await wait(latencyMs, call.signal, "before the response");
+    const inputs = [call.body.input].flat();
+    const dimensions = typeof call.body["dimensions"] === "number" ? call.body["dimensions"] : 256;
+    const data = inputs.map((text, index) => {
+      const next = prng(createHash("sha256").update(text).digest().readUInt32BE(0));
+      const raw = Array.from({ length: dimensions }, () => next() * 2 - 1);
+      const norm = Math.hypot(...raw) || 1;
+      const vector = raw.map((x) => x / norm);
+      // encoding_format "base64" is little-endian float32 bytes, as OpenAI sends them.
+      const embedding = call.body["encoding_format"] === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
+      return { object: "embedding", index, embedding };
+    });
+    const promptTokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
+    const usage: Usage = { promptTokens, completionTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0, estimated: false };
+    return { body: { object: "list", data, model: call.model.upstreamId ?? call.model.id, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }, usage, provider: SIMULATOR_ID };
+  }
+
+  return { id: SIMULATOR_ID, chat, chatStream, embed };
 }

@@ -38,12 +38,28 @@ export interface ChatStream {
   provider: string;
 }
 
+/** One upstream embeddings call in OpenAI's shape (POST /v1/embeddings). */
+export interface EmbedCall {
+  model: ModelEntry;
+  body: Record<string, unknown> & { input: string | string[] };
+  signal: AbortSignal;
+}
+
+export interface EmbedResult {
+  /** OpenAI `list` of `embedding` objects, as the upstream produced it. */
+  body: Record<string, unknown>;
+  usage: Usage;
+  provider: string;
+}
+
 export interface Provider {
   /** Provider key as used in the catalog, or "simulator". */
   readonly id: string;
   chat(call: ChatCall): Promise<ChatResult>;
   /** Resolves once the upstream has answered with a 2xx status; rejects with ProviderError otherwise. */
   chatStream(call: ChatCall): Promise<ChatStream>;
+  /** Embeddings, for providers whose wire format has them. */
+  embed?(call: EmbedCall): Promise<EmbedResult>;
   close?(): Promise<void>;
 }
 

@@ -59,6 +59,13 @@ export interface FakeOpenAI {
   close(): Promise<void>;
 }
 
+const EmbeddingsRequest = z.object({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.string()).min(1)]),
+  dimensions: z.int().positive().optional(),
+  encoding_format: z.enum(["float", "base64"]).optional(),
+});
+
 const DEFAULT_CONTENT = "Hello! This reply comes from the fake OpenAI upstream, one word at a time.";
 
 const Message = z.object({
@@ -161,6 +168,18 @@ export async function startFakeOpenAI(initial: FakeOpenAIBehaviour = {}): Promis
         object: "list",
         data: ["gpt-4o-mini", "gpt-4.1-nano", "o4-mini"].map((id) => ({ id, object: "model", created: 1_715_367_049, owned_by: "system" })),
       });
+    }
+    if (req.method === "POST" && path === "/v1/embeddings") {
+      // platform.openai.com/docs/api-reference/embeddings: `input` and `model` are required.
+      const request = EmbeddingsRequest.safeParse(body);
+      if (!request.success) return json(400, errorBody(request.error.issues[0]?.message ?? "Invalid request", "invalid_request_error", "input", null));
+      const inputs = [request.data.input].flat();
+      const dimensions = request.data.dimensions ?? 8;
+      // encoding_format "base64" (the openai SDK's default) is little-endian float32, base64-encoded.
+      const encode = (vector: number[]) => (request.data.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector);
+      const data = inputs.map((text, index) => ({ object: "embedding", index, embedding: encode(Array.from({ length: dimensions }, (_, i) => ((text.length + i) % 7) / 7)) }));
+      const tokens = inputs.reduce((n, text) => n + Math.max(1, Math.ceil(text.length / 4)), 0);
+      return json(200, { object: "list", data, model: request.data.model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
     }
     if (req.method !== "POST" || path !== "/v1/chat/completions") {
       return json(404, errorBody(`Invalid URL (${req.method} ${path})`, "invalid_request_error", null, null));

@@ -17,6 +17,7 @@ export function modelRoutes(catalog: CatalogIndex): Router {
         context_window: m.contextWindow,
         max_output_tokens: m.maxOutputTokens,
         capabilities: m.capabilities,
+        kind: m.kind,
       })),
     ],
   };

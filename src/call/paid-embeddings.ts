@@ -1,0 +1,113 @@
+import type { SettleResponse } from "@x402/core/types";
+import { z } from "zod";
+import type { IndexedModel } from "../catalog/index.ts";
+import { TollgateError } from "../lib/errors.ts";
+import { countTokens } from "../lib/tokenizer.ts";
+import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
+import { priceCall, upstreamCost } from "../payment/pricing.ts";
+import { bodyHash, signQuote } from "../payment/quote.ts";
+import { ProviderError } from "../providers/types.ts";
+import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
+import type { CallDeps } from "./deps.ts";
+import { receiptOf, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
+
+/** OpenAI's embeddings request (platform.openai.com/docs/api-reference/embeddings/create), text inputs. */
+export const EmbeddingsRequest = z
+  .object({
+    model: z.string().min(1).default("auto"),
+    input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(2048)]),
+    encoding_format: z.enum(["float", "base64"]).optional(),
+    dimensions: z.int().positive().optional(),
+    user: z.string().optional(),
+  })
+  .strict();
+
+export type EmbeddingsOutcome =
+  | { kind: "payment_required"; payable: Payable; challenge: Challenge; model: string; price: bigint }
+  | { kind: "completed"; body: Record<string, unknown>; model: string; provider: string; price: bigint; settlement: SettleResponse; version: 1 | 2 };
+
+/**
+ * Embeddings, priced, paid and recorded like chat calls: price = input tokens at the model's
+ * input rate plus markup. `auto` picks the cheapest embedding model. There is no failover to
+ * another model: vectors from different models live in different spaces.
+ */
+export async function runEmbeddings(
+  deps: CallDeps,
+  input: { body: unknown; headers: PaymentHeaders; resourceUrl: string; requestId: string; signal: AbortSignal },
+): Promise<EmbeddingsOutcome> {
+  const parsed = EmbeddingsRequest.safeParse(input.body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue?.path.join(".") || "body";
+    throw new TollgateError("invalid_request", `'${param}': ${issue?.message ?? "invalid"}`, { param });
+  }
+  const request = parsed.data;
+  const model = pickModel(deps, request.model);
+  const texts = [request.input].flat();
+  const inputTokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
+  if (texts.some((t) => countTokens(t) > model.entry.contextWindow)) {
+    throw new TollgateError("context_length_exceeded", `an input is longer than ${model.entry.id}'s ${model.entry.contextWindow} tokens`, { param: "input" });
+  }
+  const price = priceCall({ rates: model.rates, inputTokens, outputCap: 0, markupBps: deps.pricing.markupBps, minPrice: deps.pricing.minPrice });
+  const hash = bodyHash(input.body);
+  const exp = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
+  const payable: Payable = {
+    bodyHash: hash,
+    quote: signQuote({ v: 1, body: hash, model: model.entry.id, amount: price.toString(), cap: 1, exp }, deps.quoteSecret),
+    resourceUrl: input.resourceUrl,
+    candidates: [{ model: model.entry.id, outputCap: 1, price }],
+    decision: { task: "embedding" },
+    explicitModel: request.model === "auto" ? undefined : request.model,
+    description: `Embeddings of ${texts.length} input(s), ${inputTokens} tokens, on ${model.entry.id}`,
+  };
+
+  const submission = readPaymentHeader(input.headers);
+  if (submission === undefined) {
+    return { kind: "payment_required", payable, challenge: buildChallenge(deps.terms, offerFor(payable), "Payment required to run this call"), model: model.entry.id, price };
+  }
+  const paid = await acceptPayment(deps, payable, submission);
+  if (paid.model !== model.entry.id) throw new TollgateError("payment_mismatch", "the quote is for another model", { details: { reason: "quote_for_other_model" } });
+  await refuseDebtors(deps, paid.payer);
+  await reserve(deps, paid, input.requestId, { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" });
+  await verifyWithFacilitator(deps, paid, input.requestId);
+
+  const provider = deps.providers.providerFor(model.entry);
+  const started = performance.now();
+  let result;
+  try {
+    if (provider.embed === undefined) throw new ProviderError(`${provider.id} has no embeddings endpoint`, provider.id, undefined, false);
+    result = await provider.embed({ model: model.entry, body: { ...request, model: model.entry.upstreamId ?? model.entry.id }, signal: input.signal });
+    deps.health.record({ model: model.entry.id, provider: model.entry.provider, ok: true, latencyMs: performance.now() - started, now: deps.now() });
+  } catch (error) {
+    deps.health.record({ model: model.entry.id, provider: model.entry.provider, ok: false, now: deps.now() });
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.ledger.update(input.requestId, { status: "failed", at: new Date(deps.now()), error: message.slice(0, 500) });
+    throw new TollgateError("upstream_error", `The embeddings call failed (${message}); you were not charged`, { cause: error });
+  }
+  await deps.ledger.update(input.requestId, {
+    status: "served",
+    at: new Date(deps.now()),
+    provider: result.provider,
+    promptTokens: result.usage.promptTokens,
+    completionTokens: 0,
+    usageEstimated: result.usage.estimated,
+    upstreamCost: upstreamCost(model.rates, result.usage),
+    latencyMs: Math.round(performance.now() - started),
+  });
+  const settlement = receiptOf(deps, await settleServed(deps, input.requestId));
+  return { kind: "completed", body: result.body, model: model.entry.id, provider: result.provider, price, settlement, version: paid.version };
+}
+
+function pickModel(deps: CallDeps, requested: string): IndexedModel {
+  const embeddings = deps.catalog.ofKind("embedding");
+  if (requested === "auto") {
+    const cheapest = [...embeddings].sort((a, b) => (a.rates.inputPerMTok < b.rates.inputPerMTok ? -1 : a.rates.inputPerMTok > b.rates.inputPerMTok ? 1 : 0))[0];
+    if (cheapest === undefined) throw new TollgateError("no_model_available", "The catalog has no embedding model");
+    return cheapest;
+  }
+  const model = deps.catalog.get(requested);
+  if (model === undefined) throw new TollgateError("model_not_found", `The model '${requested}' does not exist; GET /v1/models lists the models`, { param: "model" });
+  if (model.entry.kind !== "embedding") throw new TollgateError("invalid_request", `'${requested}' is not an embedding model`, { param: "model" });
+  return model;
+}

@@ -1,0 +1,39 @@
+import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
+import { Router, type Request, type Response } from "express";
+import { newRequestId } from "../../call/paid-chat.ts";
+import { runEmbeddings } from "../../call/paid-embeddings.ts";
+import { atomicToUsd } from "../../lib/money.ts";
+import type { AppDeps } from "../app-deps.ts";
+import { jsonBody } from "../json-body.ts";
+
+/** POST /v1/embeddings: OpenAI's embeddings API, paid per call like chat completions. */
+export function embeddingRoutes(deps: AppDeps): Router {
+  const router = Router();
+  router.post("/v1/embeddings", jsonBody({ limitBytes: deps.maxBodyBytes }), async function embeddings(req: Request, res: Response) {
+    const requestId = newRequestId();
+    res.setHeader("x-tollgate-request-id", requestId);
+    const controller = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const outcome = await runEmbeddings(deps, {
+      body: req.body,
+      headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"] },
+      resourceUrl: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`,
+      requestId,
+      signal: controller.signal,
+    });
+    res.setHeader("x-tollgate-model", outcome.model);
+    res.setHeader("x-tollgate-task", "embedding");
+    res.setHeader("x-tollgate-price", atomicToUsd(outcome.price));
+    if (outcome.kind === "payment_required") {
+      res.setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(outcome.challenge.header));
+      res.status(402).json(outcome.challenge.v1Body);
+      return;
+    }
+    res.setHeader("x-tollgate-provider", outcome.provider);
+    res.setHeader(outcome.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
+    res.json(outcome.body);
+  });
+  return router;
+}
