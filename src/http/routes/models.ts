@@ -7,7 +7,7 @@ export function modelRoutes(catalog: CatalogIndex): Router {
   const body = {
     object: "list",
     data: [
-      { id: "auto", object: "model", owned_by: "tollgate", description: "Tollgate picks the model (auto:cost)" },
+      { id: "auto", object: "model", owned_by: "tollgate", description: "Tollgate picks the model with the default strategy; auto:cost, auto:quality, auto:balanced and auto:task pick one" },
       ...catalog.list().map((m) => ({
         id: m.id,
         object: "model",
