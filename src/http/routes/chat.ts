@@ -1,11 +1,12 @@
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
 import { Router, type Request, type Response } from "express";
-import { newRequestId, runChat } from "../../call/paid-chat.ts";
+import { runChat } from "../../call/paid-chat.ts";
 import { planCall, routingSettings } from "../../call/plan.ts";
 import { parseAgentLimits } from "../../routing/limits.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { setRouteHeaders, setServedHeaders } from "../headers.ts";
 import { jsonBody } from "../json-body.ts";
+import { paidRequest, resourceUrl } from "../paid-request.ts";
 import { routeView } from "../route-view.ts";
 
 export function chatRoutes(deps: AppDeps): Router {
@@ -15,20 +16,7 @@ export function chatRoutes(deps: AppDeps): Router {
   const limitsOf = (req: Request) => parseAgentLimits(req.headers, known);
 
   router.post("/v1/chat/completions", body, async function chatCompletions(req: Request, res: Response) {
-    const requestId = newRequestId();
-    res.setHeader("x-tollgate-request-id", requestId);
-    const controller = new AbortController();
-    res.on("close", () => {
-      if (!res.writableFinished) controller.abort();
-    });
-    const outcome = await runChat(deps, {
-      body: req.body,
-      headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"] },
-      resourceUrl: resourceUrl(req),
-      requestId,
-      limits: limitsOf(req),
-      signal: controller.signal,
-    });
+    const outcome = await runChat(deps, { ...paidRequest(req, res), body: req.body, limits: limitsOf(req) });
 
     if (outcome.kind === "payment_required") {
       setRouteHeaders(res, outcome.plan);
@@ -76,8 +64,4 @@ export function chatRoutes(deps: AppDeps): Router {
   });
 
   return router;
-}
-
-function resourceUrl(req: Request): string {
-  return `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`;
 }

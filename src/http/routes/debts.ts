@@ -2,10 +2,10 @@ import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/
 import { Router } from "express";
 import { z } from "zod";
 import type { CallDeps } from "../../call/deps.ts";
-import { newRequestId } from "../../call/paid-chat.ts";
 import { payDebt } from "../../call/pay-debt.ts";
 import { TollgateError } from "../../lib/errors.ts";
 import { atomicToUsd } from "../../lib/money.ts";
+import { paidRequest } from "../paid-request.ts";
 
 const WalletAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 
@@ -15,14 +15,7 @@ export function debtRoutes(deps: CallDeps): Router {
   router.post("/v1/debts/:address", async function debts(req, res) {
     const wallet = WalletAddress.safeParse(req.params["address"]);
     if (!wallet.success) throw new TollgateError("invalid_request", "address must be a 0x-prefixed 20-byte hex address", { param: "address" });
-    const requestId = newRequestId();
-    res.setHeader("x-tollgate-request-id", requestId);
-    const outcome = await payDebt(deps, {
-      wallet: wallet.data as `0x${string}`,
-      headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"] },
-      resourceUrl: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`,
-      requestId,
-    });
+    const outcome = await payDebt(deps, { ...paidRequest(req, res), wallet: wallet.data as `0x${string}` });
     if (outcome.kind === "clear") {
       res.json({ wallet: wallet.data.toLowerCase(), owed: { amount: "0", usd: atomicToUsd(0n) }, calls: [] });
       return;

@@ -1,28 +1,16 @@
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
 import { Router, type Request, type Response } from "express";
-import { newRequestId } from "../../call/paid-chat.ts";
 import { runEmbeddings } from "../../call/paid-embeddings.ts";
 import { atomicToUsd } from "../../lib/money.ts";
 import type { AppDeps } from "../app-deps.ts";
 import { jsonBody } from "../json-body.ts";
+import { paidRequest } from "../paid-request.ts";
 
 /** POST /v1/embeddings: OpenAI's embeddings API, paid per call like chat completions. */
 export function embeddingRoutes(deps: AppDeps): Router {
   const router = Router();
   router.post("/v1/embeddings", jsonBody({ limitBytes: deps.maxBodyBytes }), async function embeddings(req: Request, res: Response) {
-    const requestId = newRequestId();
-    res.setHeader("x-tollgate-request-id", requestId);
-    const controller = new AbortController();
-    res.on("close", () => {
-      if (!res.writableFinished) controller.abort();
-    });
-    const outcome = await runEmbeddings(deps, {
-      body: req.body,
-      headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"] },
-      resourceUrl: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`,
-      requestId,
-      signal: controller.signal,
-    });
+    const outcome = await runEmbeddings(deps, { ...paidRequest(req, res), body: req.body });
     res.setHeader("x-tollgate-model", outcome.model);
     res.setHeader("x-tollgate-task", "embedding");
     res.setHeader("x-tollgate-price", atomicToUsd(outcome.price));
