@@ -6,6 +6,7 @@ module.exports = {
       chainId: 84532,
       accounts: { mnemonic: "test test test test test test test test test test test junk", count: 20 },
       mining: { auto: true, interval: 0 },
+      allowBlocksWithSameTimestamp: true,
     },
   },
 };

@@ -125,6 +125,10 @@ function renderConfig(chainId: number, loggingEnabled: boolean): string {
         accounts: { mnemonic: DEVNET_MNEMONIC, count: DEVNET_ACCOUNT_COUNT },
         // Automine: every transaction is mined at once, so a receipt is one round trip away.
         mining: { auto: true, interval: 0 },
+        // Without this every automined block is at least 1 s after the previous one, so a busy
+        // devnet's clock runs ahead of real time and fresh EIP-3009 authorizations "expire" on
+        // chain (validBefore in the chain's past) while the gateway still sees them as valid.
+        allowBlocksWithSameTimestamp: true,
         // Hardhat logs every JSON-RPC request when on; only worth it when someone reads it.
         loggingEnabled,
       },
