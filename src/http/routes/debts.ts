@@ -1,4 +1,4 @@
-import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
+import { encodeX402Header } from "../../payment/encode-header.ts";
 import { Router } from "express";
 import { z } from "zod";
 import type { CallDeps } from "../../call/deps.ts";
@@ -22,11 +22,11 @@ export function debtRoutes(deps: CallDeps): Router {
     }
     const owed = { amount: outcome.owed.toString(), usd: atomicToUsd(outcome.owed) };
     if (outcome.kind === "payment_required") {
-      res.setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(outcome.challenge.header));
+      res.setHeader("PAYMENT-REQUIRED", encodeX402Header(outcome.challenge.header));
       res.status(402).json({ ...outcome.challenge.v1Body, owed, calls: outcome.calls });
       return;
     }
-    res.setHeader(outcome.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
+    res.setHeader(outcome.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodeX402Header(outcome.settlement));
     res.json({ wallet: wallet.data.toLowerCase(), paid: owed, calls: outcome.calls, transaction: outcome.settlement.transaction });
   });
   return router;

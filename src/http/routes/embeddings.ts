@@ -1,4 +1,4 @@
-import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
+import { encodeX402Header } from "../../payment/encode-header.ts";
 import { Router, type Request, type Response } from "express";
 import { runEmbeddings } from "../../call/paid-embeddings.ts";
 import { atomicToUsd } from "../../lib/money.ts";
@@ -15,12 +15,12 @@ export function embeddingRoutes(deps: AppDeps): Router {
     res.setHeader("x-tollgate-task", "embedding");
     res.setHeader("x-tollgate-price", atomicToUsd(outcome.price));
     if (outcome.kind === "payment_required") {
-      res.setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(outcome.challenge.header));
+      res.setHeader("PAYMENT-REQUIRED", encodeX402Header(outcome.challenge.header));
       res.status(402).json(outcome.challenge.v1Body);
       return;
     }
     res.setHeader("x-tollgate-provider", outcome.provider);
-    res.setHeader(outcome.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
+    res.setHeader(outcome.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodeX402Header(outcome.settlement));
     res.json(outcome.body);
   });
   return router;
