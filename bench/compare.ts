@@ -31,9 +31,9 @@ import { autocannonDriver } from "./autocannon-driver.ts";
 import { ChildProcesses, type BenchChild } from "./child-processes.ts";
 import { readDevnetClock } from "./devnet-clock.ts";
 import { timeFirstByte, type FirstByteRequest, type FirstByteSample } from "./first-byte.ts";
-import { freePort } from "./free-port.ts";
+import { findFreePort as freePort } from "../src/devnet/hardhat.ts";
 import type { LoadDriver, LoadResult, LoadSpec } from "./load-driver.ts";
-import { percentiles, type Percentiles } from "./percentiles.ts";
+import { percentiles } from "./percentiles.ts";
 import { memory } from "./proc-stats.ts";
 import { meterProcess, type ProcessUsage } from "./process-meter.ts";
 import { formatSummary, readProfile, summariseProfile, type ProfileWindows, type TimeWindow } from "./profile-summary.ts";
@@ -60,8 +60,17 @@ const { values } = parseArgs({
     load: { type: "string" },
     profile: { type: "boolean", default: false },
     out: { type: "string", default: join(BENCH_DIR, "results", "latest.json") },
+    help: { type: "boolean", default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(
+    "npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections 1,50] [--paid N] [--streams N]\n" +
+      "                 [--upstream-delay-ms MS] [--load wrk|autocannon] [--profile] [--out FILE]\n" +
+      "Method, figures and targets: bench/README.md\n",
+  );
+  process.exit(0);
+}
 const settings = {
   durationSeconds: Number(values.duration),
   warmupSeconds: Number(values.warmup),
