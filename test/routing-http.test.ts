@@ -52,6 +52,16 @@ describe("routing over HTTP", () => {
     expect(res.headers.get("x-tollgate-model")).toBeTruthy();
   });
 
+  it("shows the first candidates on a 402 and all of them on /v1/route", async () => {
+    const body = chat("Tell me a joke");
+    const challenge = (await (await post("/v1/chat/completions", body)).json()) as { route: { candidates: unknown[]; candidateCount: number } };
+    const route = (await (await post("/v1/route", body)).json()) as { candidates: unknown[]; candidateCount: number };
+    expect(challenge.route.candidates).toHaveLength(4);
+    expect(route.candidates.length).toBe(route.candidateCount);
+    expect(challenge.route.candidateCount).toBe(route.candidateCount);
+    expect(route.candidateCount).toBeGreaterThan(4);
+  });
+
   it("refuses bad limit headers with 400 naming the header", async () => {
     for (const [header, value] of [
       ["x-tollgate-max-price", "-1"],

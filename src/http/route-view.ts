@@ -2,8 +2,11 @@ import type { Plan } from "../call/plan.ts";
 import { atomicToUsd } from "../lib/money.ts";
 import type { PaymentTerms } from "../payment/terms.ts";
 
-/** The public shape of a routing decision (DESIGN.md "Routing", POST /v1/route). */
-export function routeView(plan: Plan, terms: PaymentTerms) {
+/**
+ * The public shape of a routing decision (DESIGN.md "Routing", POST /v1/route). `maxCandidates`
+ * trims the list: a 402 carries the primary and its first fallbacks, /v1/route all of them.
+ */
+export function routeView(plan: Plan, terms: PaymentTerms, maxCandidates = Number.POSITIVE_INFINITY) {
   const primary = plan.candidates[0];
   return {
     model: primary.model,
@@ -14,7 +17,8 @@ export function routeView(plan: Plan, terms: PaymentTerms) {
     inputTokens: plan.decision.inputTokens,
     maxOutputTokens: primary.outputCap,
     price: { amount: primary.price.toString(), asset: terms.asset, network: terms.network, usd: atomicToUsd(primary.price) },
-    candidates: plan.candidates.map((c) => ({
+    candidateCount: plan.candidates.length,
+    candidates: plan.candidates.slice(0, maxCandidates).map((c) => ({
       model: c.model,
       provider: c.provider,
       maxOutputTokens: c.outputCap,

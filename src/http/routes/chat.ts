@@ -9,6 +9,9 @@ import { jsonBody } from "../json-body.ts";
 import { paidRequest, resourceUrl } from "../paid-request.ts";
 import { routeView } from "../route-view.ts";
 
+/** Candidates shown in a 402's route: enough to see the fallbacks, small enough to send every time. */
+const CHALLENGE_CANDIDATES = 4;
+
 export function chatRoutes(deps: AppDeps): Router {
   const router = Router();
   const body = jsonBody({ limitBytes: deps.maxBodyBytes });
@@ -22,7 +25,7 @@ export function chatRoutes(deps: AppDeps): Router {
       setRouteHeaders(res, outcome.plan);
       res.setHeader("server-timing", outcome.timer.header());
       res.setHeader("PAYMENT-REQUIRED", encodeX402Header(outcome.challenge.header));
-      res.status(402).json({ ...outcome.challenge.v1Body, route: routeView(outcome.plan, deps.terms) });
+      res.status(402).json({ ...outcome.challenge.v1Body, route: routeView(outcome.plan, deps.terms, CHALLENGE_CANDIDATES) });
       return;
     }
 
