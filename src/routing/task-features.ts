@@ -237,6 +237,8 @@ export const TASK_FEATURES: readonly TaskFeature[] = [
     pattern:
       /\b(?:which|what) (?:category|class|label|genre|type|kind|bucket|language|topic|department|team) (?:does|is|are|best|would|should)|\binto (?:one of )?(?:these|the following|\w+) (?:categories|classes|groups|buckets)\b|\bone of (?:these|the following) (?:categories|labels|classes|topics)|\bassign\b[^.\n]{0,40}\b(?:categor\w+|labels?|class(?:es)?|tags?)\b/,
   },
+  // "Which of these are X and which are Y": sorting items into two given groups.
+  { id: "which_and_which", votes: { classification: 3 }, pattern: /\bwhich (?:of (?:these|the following|them) )?(?:are|is)\b[^?.\n]{1,40}\band which (?:are|is)\b/ },
   { id: "category_set", votes: { classification: 2 }, pattern: /\bcategor(?:y|ies):|\b(?:given|from|using) (?:these|the following) (?:categories|labels|classes)\b|\b(?:categories|labels|classes) (?:are|is):/ },
   {
     id: "route_to",
@@ -282,6 +284,8 @@ export const TASK_FEATURES: readonly TaskFeature[] = [
       /\b(?:rewrite|re-write|rephrase|paraphrase|reword|proofread|polish|edit (?:the|this|my)|correct (?:the |any |all )?(?:grammar|grammatical|spelling)|make (?:it|this|my|the)(?: [a-z-]+){0,3} (?:sound |feel |read )?(?:more|less) [a-z]+|improve (?:the|my) (?:writing|wording|tone|flow))\b/,
   },
   { id: "brainstorm", votes: { creative: 1.5 }, pattern: /\bbrainstorm|\bcome up with\b|\bpropose \d+\b|\bsuggest (?:some |a few |\d+ )?(?:names|titles|slogans|taglines)\b/ },
+  // Asking for ideas or suggestions is brainstorming, whatever the topic.
+  { id: "ideas_for", votes: { creative: 2 }, pattern: /\b(?:some|a few|\d+|any|good|fun|creative|new) ideas\b|\bideas (?:for|on|about)\b|\bsuggestions? for\b/ },
 
   // --- qa: question forms, explain/describe verbs, knowledge domains
   { id: "question_opening", votes: { qa: 1 }, pattern: /^(?:what|who|when|where|why|how|which|is|are|does|do|can|could|should|would|will|did)\b/ },
