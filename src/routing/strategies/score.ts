@@ -13,18 +13,24 @@ export interface Scales {
 }
 
 export function scalesFor(eligible: readonly Eligible[]): Scales {
-  const prices = eligible.map((e) => Math.log(Number(e.price) + 1));
-  const latencies = eligible.map((e) => Math.log(e.expectedLatencyMs + 1));
+  // The range of each scale is computed once, not once per candidate scored (this runs on every 402).
+  const price = inverseScale(eligible.map((e) => Math.log(Number(e.price) + 1)));
+  const latency = inverseScale(eligible.map((e) => Math.log(e.expectedLatencyMs + 1)));
   return {
-    price: (e) => inverse(Math.log(Number(e.price) + 1), prices),
-    latency: (e) => inverse(Math.log(e.expectedLatencyMs + 1), latencies),
+    price: (e) => price(Math.log(Number(e.price) + 1)),
+    latency: (e) => latency(Math.log(e.expectedLatencyMs + 1)),
   };
 }
 
-function inverse(value: number, all: readonly number[]): number {
-  const min = Math.min(...all);
-  const max = Math.max(...all);
-  return max === min ? 1 : round((max - value) / (max - min));
+/** 1 at the smallest of `all`, 0 at the largest, linear between. */
+function inverseScale(all: readonly number[]): (value: number) => number {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of all) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return (value) => (max === min ? 1 : round((max - value) / (max - min)));
 }
 
 export function round(x: number): number {
