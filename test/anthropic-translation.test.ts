@@ -4,7 +4,7 @@ import { ModelEntry } from "../src/catalog/schema.ts";
 import { createAnthropicProvider } from "../src/providers/anthropic/provider.ts";
 import type { ChatCall, Provider } from "../src/providers/types.ts";
 import { startFakeAnthropic, type FakeAnthropic } from "./fakes/anthropic-upstream.ts";
-import { recordedBody, rejection } from "./support/provider-calls.ts";
+import { recordedBody, rejection, SAMPLE_MESSAGES as MESSAGES, chatCall, ONE_PIXEL_PNG as PNG } from "./support/provider-calls.ts";
 
 const KEY = "sk-ant-api03-fakefakefakefakefakefakefake-0123456789abcdef";
 const MODEL = ModelEntry.parse({
@@ -15,11 +15,6 @@ const MODEL = ModelEntry.parse({
   maxOutputTokens: 8192,
   capabilities: ["tools", "streaming"],
 });
-const MESSAGES = [
-  { role: "system", content: "You are terse." },
-  { role: "user", content: "Say hello to the router." },
-];
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 const WEATHER_TOOL = {
   type: "function",
   function: {
@@ -29,9 +24,7 @@ const WEATHER_TOOL = {
   },
 };
 
-function call(body: Record<string, unknown> = {}, signal: AbortSignal = new AbortController().signal): ChatCall {
-  return { model: MODEL, body: { model: MODEL.id, messages: MESSAGES, max_tokens: 64, ...body }, signal };
-}
+const call = (body: Record<string, unknown> = {}, signal?: AbortSignal): ChatCall => chatCall(MODEL, body, signal);
 
 let fake: FakeAnthropic;
 let provider: Provider;

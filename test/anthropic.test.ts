@@ -6,7 +6,7 @@ import { createProviderRegistry } from "../src/providers/registry.ts";
 import type { ChatCall, Provider } from "../src/providers/types.ts";
 import { startFakeAnthropic, type FakeAnthropic } from "./fakes/anthropic-upstream.ts";
 import { readOpenAIStream } from "./support/openai-stream.ts";
-import { deferred, recordedBody, rejection } from "./support/provider-calls.ts";
+import { deferred, recordedBody, rejection, SAMPLE_MESSAGES as MESSAGES, chatCall } from "./support/provider-calls.ts";
 
 const KEY = "sk-ant-api03-fakefakefakefakefakefakefake-0123456789abcdef";
 const MODEL = ModelEntry.parse({
@@ -17,10 +17,6 @@ const MODEL = ModelEntry.parse({
   maxOutputTokens: 8192,
   capabilities: ["tools", "streaming"],
 });
-const MESSAGES = [
-  { role: "system", content: "You are terse." },
-  { role: "user", content: "Say hello to the router." },
-];
 const WEATHER_TOOL = {
   type: "function",
   function: {
@@ -30,9 +26,7 @@ const WEATHER_TOOL = {
   },
 };
 
-function call(body: Record<string, unknown> = {}, signal: AbortSignal = new AbortController().signal): ChatCall {
-  return { model: MODEL, body: { model: MODEL.id, messages: MESSAGES, max_tokens: 64, ...body }, signal };
-}
+const call = (body: Record<string, unknown> = {}, signal?: AbortSignal): ChatCall => chatCall(MODEL, body, signal);
 
 let fake: FakeAnthropic;
 let provider: Provider;

@@ -5,7 +5,7 @@ import { createGeminiProvider } from "../src/providers/gemini/provider.ts";
 import { toGeminiSchema } from "../src/providers/gemini/schema.ts";
 import type { ChatCall, Provider } from "../src/providers/types.ts";
 import { startFakeGemini, type FakeGemini } from "./fakes/gemini-upstream.ts";
-import { recordedBody, rejection } from "./support/provider-calls.ts";
+import { recordedBody, rejection, SAMPLE_MESSAGES as MESSAGES, chatCall, ONE_PIXEL_PNG as PNG } from "./support/provider-calls.ts";
 
 const KEY = "AIzaSyFakeFakeFakeFakeFakeFakeFake012345";
 const MODEL = ModelEntry.parse({
@@ -16,11 +16,6 @@ const MODEL = ModelEntry.parse({
   maxOutputTokens: 65_536,
   capabilities: ["tools", "vision", "json", "streaming", "reasoning"],
 });
-const MESSAGES = [
-  { role: "system", content: "You are terse." },
-  { role: "user", content: "Say hello to the router." },
-];
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 const WEATHER_PARAMETERS = {
   type: "object",
   properties: { city: { type: "string", description: "City name" }, units: { type: ["string", "null"], enum: ["metric", "imperial", null] } },
@@ -29,9 +24,7 @@ const WEATHER_PARAMETERS = {
 };
 const WEATHER_TOOL = { type: "function", function: { name: "get_weather", description: "Current weather for a city", parameters: WEATHER_PARAMETERS } };
 
-function call(body: Record<string, unknown> = {}): ChatCall {
-  return { model: MODEL, body: { model: MODEL.id, messages: MESSAGES, max_tokens: 64, ...body }, signal: new AbortController().signal };
-}
+const call = (body: Record<string, unknown> = {}, signal?: AbortSignal): ChatCall => chatCall(MODEL, body, signal);
 
 let fake: FakeGemini;
 let provider: Provider;

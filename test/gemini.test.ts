@@ -6,7 +6,7 @@ import { createProviderRegistry } from "../src/providers/registry.ts";
 import type { ChatCall, Provider } from "../src/providers/types.ts";
 import { startFakeGemini, type FakeGemini } from "./fakes/gemini-upstream.ts";
 import { readOpenAIStream } from "./support/openai-stream.ts";
-import { deferred, rejection } from "./support/provider-calls.ts";
+import { deferred, rejection, SAMPLE_MESSAGES as MESSAGES, chatCall } from "./support/provider-calls.ts";
 
 const KEY = "AIzaSyFakeFakeFakeFakeFakeFakeFake012345";
 const MODEL = ModelEntry.parse({
@@ -17,18 +17,12 @@ const MODEL = ModelEntry.parse({
   maxOutputTokens: 65_536,
   capabilities: ["tools", "vision", "json", "streaming", "reasoning"],
 });
-const MESSAGES = [
-  { role: "system", content: "You are terse." },
-  { role: "user", content: "Say hello to the router." },
-];
 const WEATHER_TOOL = {
   type: "function",
   function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
 };
 
-function call(body: Record<string, unknown> = {}, signal: AbortSignal = new AbortController().signal): ChatCall {
-  return { model: MODEL, body: { model: MODEL.id, messages: MESSAGES, max_tokens: 64, ...body }, signal };
-}
+const call = (body: Record<string, unknown> = {}, signal?: AbortSignal): ChatCall => chatCall(MODEL, body, signal);
 
 let fake: FakeGemini;
 let provider: Provider;
