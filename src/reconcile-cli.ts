@@ -9,6 +9,7 @@ import { reconcile, type SettledCall } from "./ledger/reconcile.ts";
 import { reconcileJson, reconcileTable } from "./ledger/reconcile-report.ts";
 import { defaultUsdc } from "./payment/terms.ts";
 import { DEFAULT_LOG_CHUNK_BLOCKS, readTransfersTo, transactionBlock } from "./payment/token-transfers.ts";
+import { messageOf } from "./lib/errors.ts";
 
 /**
  * `npm run reconcile`: compares the token transfers to payTo in a block range with the ledger's
@@ -91,7 +92,7 @@ function parseOptions(argv: string[], env: Record<string, string | undefined>): 
       },
     }));
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(messageOf(error));
   }
   if (values.help === true) return "help";
   if (values["data-dir"] !== undefined && values["database-url"] !== undefined) {

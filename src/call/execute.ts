@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ModelEntry } from "../catalog/schema.ts";
-import { TollgateError } from "../lib/errors.ts";
+import { TollgateError, messageOf } from "../lib/errors.ts";
 import { ProviderError, type ChatCall, type ChatResult, type ChatStream } from "../providers/types.ts";
 import type { ChatRequest } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
@@ -59,8 +59,9 @@ export async function executeWithFailover<T extends ChatResult | ChatStream>(
         deps.health.record({ model, provider: catalogProvider, ok: false, now: deps.now() });
         const status = error instanceof ProviderError ? error.status : undefined;
         const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;
-        failures.push(`${model}@${provider.id}: ${describe(error, deadline)}`);
-        deps.logger.warn({ model, provider: provider.id, status, err: describe(error, deadline) }, "upstream attempt failed");
+        const reason = describe(error, deadline);
+        failures.push(`${model}@${provider.id}: ${reason}`);
+        deps.logger.warn({ model, provider: provider.id, status, err: reason }, "upstream attempt failed");
         const action = failoverAction(status, retryAfterMs);
         if (action === "stop") throw upstreamFailed(failures);
         if (action === "retry_after" && !retried && retryAfterMs !== undefined && performance.now() + retryAfterMs < deadline - 1_000) {
@@ -82,7 +83,7 @@ function upstreamFailed(failures: string[]): TollgateError {
 
 function describe(error: unknown, deadline: number): string {
   if (performance.now() >= deadline) return "deadline reached";
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 /**

@@ -1,19 +1,17 @@
 import type { SettleResponse } from "@x402/core/types";
 import { randomUUID } from "node:crypto";
-import { TollgateError } from "../lib/errors.ts";
+import { TollgateError, messageOf } from "../lib/errors.ts";
 import { StageTimer } from "../lib/stage-timer.ts";
 import { EMPTY_HEALTH } from "../routing/health.ts";
 import type { AgentLimits } from "../routing/limits.ts";
 import { buildChallenge, type Challenge } from "../payment/challenge.ts";
-import type { PaymentHeaders } from "../payment/header.ts";
-import { readPaymentHeader } from "../payment/header.ts";
-import { upstreamCost } from "../payment/pricing.ts";
-import type { ChatResult, ChatStream, Usage } from "../providers/types.ts";
+import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
+import type { ChatResult, ChatStream } from "../providers/types.ts";
 import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
 import { executeWithFailover, type Attempt } from "./execute.ts";
-import { planCall, priceCandidate, routingSettings, type Plan } from "./plan.ts";
-import { receiptOf, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
+import { planCall, routingSettings, type Plan } from "./plan.ts";
+import { receiptOf, recordServed, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
 
 export interface ChatInput {
   body: unknown;
@@ -103,7 +101,7 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   );
   upstreamMs = performance.now() - upstreamStart;
   timer.mark("upstream");
-  await recordServed(deps, input.requestId, served.result.provider, served.attempt, served.result.usage, started, undefined);
+  await recordServed(deps, input.requestId, { provider: served.result.provider, model: served.attempt.model, usage: served.result.usage, started });
   timer.mark("ledger");
   const callMeta = meta(served.result.provider, served.attempt.model.id);
   if (deps.settleTiming === "after_response") {
@@ -125,7 +123,8 @@ function attemptsFor(deps: CallDeps, plan: Plan, paid: AcceptedPayment): Attempt
   for (const candidate of plan.decision.candidates) {
     if (candidate.model === paid.model) continue;
     const entry = deps.catalog.get(candidate.model)?.entry;
-    if (entry !== undefined && priceCandidate(deps, candidate, plan.analysis.inputTokens).price <= paid.amount) {
+    // Each candidate carries the price decide gave it; a fallback must cost no more than was paid.
+    if (entry !== undefined && candidate.price <= paid.amount) {
       attempts.push({ model: entry, outputCap: candidate.outputCap });
     }
   }
@@ -133,26 +132,9 @@ function attemptsFor(deps: CallDeps, plan: Plan, paid: AcceptedPayment): Attempt
 }
 
 async function failCall(deps: CallDeps, requestId: string, error: unknown): Promise<never> {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: message.slice(0, 500) });
   throw error;
-}
-
-async function recordServed(deps: CallDeps, requestId: string, provider: string, attempt: Attempt, usage: Usage, started: number, ttftMs: number | undefined): Promise<void> {
-  const rates = deps.catalog.rates(attempt.model.id);
-  await deps.ledger.update(requestId, {
-    status: "served",
-    at: new Date(deps.now()),
-    provider,
-    promptTokens: usage.promptTokens,
-    completionTokens: usage.completionTokens,
-    cachedPromptTokens: usage.cachedPromptTokens,
-    reasoningTokens: usage.reasoningTokens,
-    usageEstimated: usage.estimated,
-    upstreamCost: upstreamCost(rates, usage),
-    latencyMs: Math.round(performance.now() - started),
-    ...(ttftMs === undefined ? {} : { ttftMs }),
-  });
 }
 
 /**
@@ -175,18 +157,18 @@ async function* streamThenSettle(
       yield chunk;
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: `stream: ${message}`.slice(0, 500) });
     yield sseError("upstream_error", `The upstream failed mid-stream; you were not charged (${message})`);
     return;
   }
-  await recordServed(deps, requestId, stream.provider, attempt, stream.usage(), started, ttftMs);
+  await recordServed(deps, requestId, { provider: stream.provider, model: attempt.model, usage: stream.usage(), started, ttftMs });
   try {
     const settlement = receiptOf(deps, await settleServed(deps, requestId));
     yield `: ${paid.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE"} ${Buffer.from(JSON.stringify(settlement)).toString("base64")}\n\n`;
   } catch (error) {
     const code = error instanceof TollgateError ? error.code : "settlement_failed";
-    yield sseError(code, error instanceof Error ? error.message : String(error));
+    yield sseError(code, messageOf(error));
   }
 }
 

@@ -1,16 +1,16 @@
 import type { SettleResponse } from "@x402/core/types";
 import { z } from "zod";
 import type { IndexedModel } from "../catalog/index.ts";
-import { TollgateError } from "../lib/errors.ts";
+import { TollgateError, messageOf } from "../lib/errors.ts";
 import { countTokens } from "../lib/tokenizer.ts";
 import { buildChallenge, type Challenge } from "../payment/challenge.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
-import { priceCall, upstreamCost } from "../payment/pricing.ts";
-import { bodyHash, signQuote } from "../payment/quote.ts";
+import { bodyHash } from "../payment/quote.ts";
 import { ProviderError } from "../providers/types.ts";
 import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
-import { receiptOf, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
+import { agentPrice } from "./plan.ts";
+import { issueQuote, receiptOf, recordServed, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
 
 /** OpenAI's embeddings request (platform.openai.com/docs/api-reference/embeddings/create), text inputs. */
 export const EmbeddingsRequest = z
@@ -49,12 +49,11 @@ export async function runEmbeddings(
   if (texts.some((t) => countTokens(t) > model.entry.contextWindow)) {
     throw new TollgateError("context_length_exceeded", `an input is longer than ${model.entry.id}'s ${model.entry.contextWindow} tokens`, { param: "input" });
   }
-  const price = priceCall({ rates: model.rates, inputTokens, outputCap: 0, markupBps: deps.pricing.markupBps, minPrice: deps.pricing.minPrice });
+  const price = agentPrice(deps, model.entry.id, inputTokens, 0);
   const hash = bodyHash(input.body);
-  const exp = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
   const payable: Payable = {
     bodyHash: hash,
-    quote: signQuote({ v: 1, body: hash, model: model.entry.id, amount: price.toString(), cap: 1, exp }, deps.quoteSecret),
+    quote: issueQuote(deps, { bodyHash: hash, model: model.entry.id, amount: price, cap: 1 }).quote,
     resourceUrl: input.resourceUrl,
     candidates: [{ model: model.entry.id, outputCap: 1, price }],
     decision: { task: "embedding" },
@@ -81,20 +80,11 @@ export async function runEmbeddings(
     deps.health.record({ model: model.entry.id, provider: model.entry.provider, ok: true, latencyMs: performance.now() - started, now: deps.now() });
   } catch (error) {
     deps.health.record({ model: model.entry.id, provider: model.entry.provider, ok: false, now: deps.now() });
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     await deps.ledger.update(input.requestId, { status: "failed", at: new Date(deps.now()), error: message.slice(0, 500) });
     throw new TollgateError("upstream_error", `The embeddings call failed (${message}); you were not charged`, { cause: error });
   }
-  await deps.ledger.update(input.requestId, {
-    status: "served",
-    at: new Date(deps.now()),
-    provider: result.provider,
-    promptTokens: result.usage.promptTokens,
-    completionTokens: 0,
-    usageEstimated: result.usage.estimated,
-    upstreamCost: upstreamCost(model.rates, result.usage),
-    latencyMs: Math.round(performance.now() - started),
-  });
+  await recordServed(deps, input.requestId, { provider: result.provider, model: model.entry, usage: result.usage, started });
   const settlement = receiptOf(deps, await settleServed(deps, input.requestId));
   return { kind: "completed", body: result.body, model: model.entry.id, provider: result.provider, price, settlement, version: paid.version };
 }

@@ -3,10 +3,10 @@ import { TollgateError } from "../lib/errors.ts";
 import { atomicToUsd } from "../lib/money.ts";
 import { buildChallenge, type Challenge } from "../payment/challenge.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
-import { bodyHash, signQuote } from "../payment/quote.ts";
+import { bodyHash } from "../payment/quote.ts";
 import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
-import { receiptOf, reserve, verifyWithFacilitator } from "./payment-steps.ts";
+import { issueQuote, receiptOf, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
 
 export type DebtOutcome =
   | { kind: "clear" }
@@ -27,10 +27,9 @@ export async function payDebt(
   const owed = debts.reduce((sum, row) => sum + row.amount, 0n);
   const calls = debts.map((row) => row.id);
   const hash = bodyHash({ debtOf: input.wallet.toLowerCase(), calls });
-  const exp = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
   const payable: Payable = {
     bodyHash: hash,
-    quote: signQuote({ v: 1, body: hash, model: "debt", amount: owed.toString(), cap: 1, exp }, deps.quoteSecret),
+    quote: issueQuote(deps, { bodyHash: hash, model: "debt", amount: owed, cap: 1 }).quote,
     resourceUrl: input.resourceUrl,
     candidates: [{ model: "debt", outputCap: 1, price: owed }],
     decision: { task: "debt" },
@@ -46,9 +45,7 @@ export async function payDebt(
   await reserve(deps, paid, input.requestId, { strategy: "debt", task: "debt" });
   await verifyWithFacilitator(deps, paid, input.requestId);
   await deps.ledger.update(input.requestId, { status: "served", at: new Date(deps.now()) });
-  const row = await deps.ledger.get(input.requestId);
-  if (row === undefined) throw new Error(`ledger lost call ${input.requestId}`);
-  const settlement = receiptOf(deps, await deps.settler.settle(row));
+  const settlement = receiptOf(deps, await settleServed(deps, input.requestId));
   if (!settlement.success) {
     throw new TollgateError("settlement_failed", "The debt payment did not settle yet; the debt stands until it does", { details: { reason: "pending" } });
   }

@@ -1,11 +1,44 @@
 import type { SettleResponse } from "@x402/core/types";
 import { TollgateError } from "../lib/errors.ts";
+import type { ModelEntry } from "../catalog/schema.ts";
 import { atomicToUsd } from "../lib/money.ts";
+import { upstreamCost } from "../payment/pricing.ts";
+import { signQuote } from "../payment/quote.ts";
+import type { Usage } from "../providers/types.ts";
 import type { AcceptedPayment } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
 import type { SettleOutcome } from "./settlement.ts";
 
-/** The payment steps every paid resource shares: debt check, reservation, verification, settlement. */
+/** The payment steps every paid resource shares: quote, debt check, reservation, verification, settlement. */
+
+/** Signs the quote a 402 offers (payment/quote.ts), valid for the terms' maxTimeoutSeconds. */
+export function issueQuote(deps: CallDeps, offer: { bodyHash: string; model: string; amount: bigint; cap: number }): { quote: string; expiresAt: number } {
+  const expiresAt = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
+  const quote = signQuote({ v: 1, body: offer.bodyHash, model: offer.model, amount: offer.amount.toString(), cap: offer.cap, exp: expiresAt }, deps.quoteSecret);
+  return { quote, expiresAt };
+}
+
+/** Records a served call: who served it, the normalised usage, what it cost upstream, how long it took. */
+export async function recordServed(
+  deps: CallDeps,
+  requestId: string,
+  served: { provider: string; model: ModelEntry; usage: Usage; started: number; ttftMs?: number | undefined },
+): Promise<void> {
+  const { usage } = served;
+  await deps.ledger.update(requestId, {
+    status: "served",
+    at: new Date(deps.now()),
+    provider: served.provider,
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    cachedPromptTokens: usage.cachedPromptTokens,
+    reasoningTokens: usage.reasoningTokens,
+    usageEstimated: usage.estimated,
+    upstreamCost: upstreamCost(deps.catalog.rates(served.model.id), usage),
+    latencyMs: Math.round(performance.now() - served.started),
+    ...(served.ttftMs === undefined ? {} : { ttftMs: served.ttftMs }),
+  });
+}
 
 /** A wallet whose earlier settlement reverted gets no new call until the debt is paid. */
 export async function refuseDebtors(deps: CallDeps, payer: `0x${string}`): Promise<void> {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { TollgateError } from "../lib/errors.ts";
 import { priceCall } from "../payment/pricing.ts";
-import { bodyHash, signQuote } from "../payment/quote.ts";
+import { bodyHash } from "../payment/quote.ts";
 import { analyse } from "../routing/analyse.ts";
 import { decide } from "../routing/decide.ts";
 import { EMPTY_HEALTH, type HealthSnapshot } from "../routing/health.ts";
@@ -10,11 +10,7 @@ import type { BalancedWeights, TaskPreferences } from "../routing/strategies/typ
 import type { Analysis, Candidate, Decision, RankedCandidate } from "../routing/types.ts";
 import { ChatRequest } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
-
-export interface PricedCandidate extends Candidate {
-  /** What the agent pays for this candidate, atomic USDC (worst case, markup included). */
-  price: bigint;
-}
+import { issueQuote } from "./payment-steps.ts";
 
 /** A call analysed, routed and priced, before any payment: what the 402 and /v1/route show. */
 export interface Plan {
@@ -78,28 +74,18 @@ export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, rou
     limits: routing.limits ?? {},
     ...(routing.taskPreferences === undefined ? {} : { taskPreferences: routing.taskPreferences }),
     ...(routing.balancedWeights === undefined ? {} : { balancedWeights: routing.balancedWeights }),
-    priceOf: (candidate) => priceCandidate(deps, candidate, analysis.inputTokens).price,
+    priceOf: (candidate: Candidate) => agentPrice(deps, candidate.model, analysis.inputTokens, candidate.outputCap),
   });
   // decide priced every candidate through priceOf; the plan shows those prices.
   const candidates = decision.candidates;
   const primary = candidates[0];
   const hash = bodyHash(body);
-  const quoteExpiresAt = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
-  const quote = signQuote(
-    { v: 1, body: hash, model: primary.model, amount: primary.price.toString(), cap: primary.outputCap, exp: quoteExpiresAt },
-    deps.quoteSecret,
-  );
+  const { quote, expiresAt: quoteExpiresAt } = issueQuote(deps, { bodyHash: hash, model: primary.model, amount: primary.price, cap: primary.outputCap });
   const explicitModel = decision.strategy === "explicit" ? request.model : undefined;
   return { request, analysis, decision, candidates, bodyHash: hash, quote, quoteExpiresAt, resourceUrl, explicitModel };
 }
 
-export function priceCandidate(deps: CallDeps, candidate: Candidate, inputTokens: number): PricedCandidate {
-  const price = priceCall({
-    rates: deps.catalog.rates(candidate.model),
-    inputTokens,
-    outputCap: candidate.outputCap,
-    markupBps: deps.pricing.markupBps,
-    minPrice: deps.pricing.minPrice,
-  });
-  return { ...candidate, price };
+/** What the agent pays for a call on `model` (worst case, markup included), atomic USDC. */
+export function agentPrice(deps: CallDeps, model: string, inputTokens: number, outputCap: number): bigint {
+  return priceCall({ rates: deps.catalog.rates(model), inputTokens, outputCap, markupBps: deps.pricing.markupBps, minPrice: deps.pricing.minPrice });
 }

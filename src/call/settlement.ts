@@ -1,6 +1,7 @@
 import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { z } from "zod";
-import type { CallRow, CallStatus } from "../ledger/types.ts";
+import type { CallRow } from "../ledger/types.ts";
+import { messageOf } from "../lib/errors.ts";
 import type { CallDeps } from "./deps.ts";
 
 /**
@@ -139,14 +140,12 @@ function settledFromChain(deps: SettlerDeps, row: CallRow, transaction: `0x${str
   return { kind: "settled", response: { success: true, transaction, network: deps.terms.network, payer: row.payer } };
 }
 
-const TARGET: Record<SettleOutcome["kind"], CallStatus> = { settled: "settled", pending: "pending", expired: "expired", unpaid: "unpaid" };
-
 async function record(deps: SettlerDeps, row: CallRow, outcome: SettleOutcome, attempts: number): Promise<SettleOutcome> {
   const at = new Date(deps.now());
   const update =
     outcome.kind === "settled"
-      ? { status: TARGET.settled, at, txHash: outcome.response.transaction as `0x${string}`, settleAttempts: attempts }
-      : { status: TARGET[outcome.kind], at, settleAttempts: attempts, error: outcome.kind === "expired" ? "authorization expired before settlement" : `settle: ${outcome.reason}`.slice(0, 500) };
+      ? { status: outcome.kind, at, txHash: outcome.response.transaction as `0x${string}`, settleAttempts: attempts }
+      : { status: outcome.kind, at, settleAttempts: attempts, error: outcome.kind === "expired" ? "authorization expired before settlement" : `settle: ${outcome.reason}`.slice(0, 500) };
   const moved = await deps.ledger.transition(row.id, ["served", "pending"], update);
   if (!moved) {
     // Another worker (another replica, or recovery) finished it first; report what it recorded.
@@ -155,8 +154,4 @@ async function record(deps: SettlerDeps, row: CallRow, outcome: SettleOutcome, a
   }
   if (outcome.kind !== "settled") deps.logger.warn({ callId: row.id, outcome: outcome.kind, attempts }, "call not settled");
   return outcome;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { Catalog } from "./schema.ts";
+import { messageOf } from "../lib/errors.ts";
 
 /**
  * The catalog that ships with Tollgate: list prices as published on each provider's pricing
@@ -49,7 +50,7 @@ export function loadCatalog(path: string = DEFAULT_CATALOG_PATH): Catalog {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new Error(`Catalog file ${path} is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new Error(`Catalog file ${path} is not valid JSON: ${messageOf(cause)}`, { cause });
   }
   const parsed = Catalog.safeParse(json);
   if (!parsed.success) throw new Error(`Invalid catalog file ${path}: ${describe(parsed.error)}`, { cause: parsed.error });

@@ -63,3 +63,8 @@ export class TollgateError extends Error {
     this.headers = options.headers;
   }
 }
+
+/** The message of anything thrown, for logs and error text (a thrown non-Error is stringified). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { registerExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { publicActions, type Account, type Chain, type Transport, type WalletClient } from "viem";
+import { messageOf } from "../lib/errors.ts";
 
 /**
  * The facilitator port is @x402/core's FacilitatorClient (verify, settle, getSupported): the
@@ -85,7 +86,7 @@ export function createFallbackFacilitator(facilitators: readonly Facilitator[]):
         if (parsed.success) return parsed.data;
         failures.push(`#${index + 1}: malformed ${what} reply`);
       } catch (error) {
-        failures.push(`#${index + 1}: ${error instanceof Error ? error.message : String(error)}`);
+        failures.push(`#${index + 1}: ${messageOf(error)}`);
       }
     }
     throw new FacilitatorUnavailableError(`no facilitator answered ${what} (${failures.join("; ")})`);

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely } from "kysely";
 import type { LedgerDialect } from "../schema.ts";
 import { ledgerMigrationProvider } from "./index.ts";
+import { messageOf } from "../../lib/errors.ts";
 
 export class LedgerMigrationError extends Error {
   override readonly name = "LedgerMigrationError";
@@ -8,7 +9,7 @@ export class LedgerMigrationError extends Error {
   readonly migration: string | undefined;
 
   constructor(migration: string | undefined, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = messageOf(cause);
     super(`ledger migration ${migration ?? "setup"} failed: ${reason}`, { cause });
     this.migration = migration;
   }
