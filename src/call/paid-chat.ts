@@ -5,6 +5,7 @@ import { StageTimer } from "../lib/stage-timer.ts";
 import { EMPTY_HEALTH } from "../routing/health.ts";
 import type { AgentLimits } from "../routing/limits.ts";
 import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import { encodeX402Header, receiptHeaderName } from "../payment/encode-header.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
 import type { ChatResult, ChatStream } from "../providers/types.ts";
 import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.ts";
@@ -165,7 +166,7 @@ async function* streamThenSettle(
   await recordServed(deps, requestId, { provider: stream.provider, model: attempt.model, usage: stream.usage(), started, ttftMs });
   try {
     const settlement = receiptOf(deps, await settleServed(deps, requestId));
-    yield `: ${paid.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE"} ${Buffer.from(JSON.stringify(settlement)).toString("base64")}\n\n`;
+    yield `: ${receiptHeaderName(paid.version)} ${encodeX402Header(settlement)}\n\n`;
   } catch (error) {
     const code = error instanceof TollgateError ? error.code : "settlement_failed";
     yield sseError(code, messageOf(error));

@@ -6,3 +6,8 @@
 export function encodeX402Header(value: unknown): string {
   return Buffer.from(JSON.stringify(value), "utf8").toString("base64");
 }
+
+/** Where the settlement receipt goes: `PAYMENT-RESPONSE` for x402 v2, `X-PAYMENT-RESPONSE` for v1. */
+export function receiptHeaderName(version: 1 | 2): "PAYMENT-RESPONSE" | "X-PAYMENT-RESPONSE" {
+  return version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE";
+}

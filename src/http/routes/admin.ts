@@ -4,9 +4,9 @@ import type { CallRow, Ledger, SpendTotals } from "../../ledger/types.ts";
 import { TollgateError } from "../../lib/errors.ts";
 import { atomicToUsd } from "../../lib/money.ts";
 import type { HealthTracker } from "../../routing/health.ts";
+import { addressParam } from "../address-param.ts";
 import { bearerAuth } from "../bearer-auth.ts";
 
-const WalletAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const RecentLimit = z.coerce.number().int().min(0).max(500).default(20);
 
 /** Operator views of spend per wallet, per model and per day. */
@@ -24,12 +24,11 @@ export function adminRoutes(options: { ledger: Ledger; adminToken: string | unde
   });
 
   router.get("/admin/wallets/:address", async function showWallet(req, res) {
-    const address = WalletAddress.safeParse(req.params["address"]);
-    if (!address.success) throw new TollgateError("invalid_request", "address must be a 0x-prefixed 20-byte hex address", { param: "address" });
+    const address = addressParam(req);
     const recent = RecentLimit.safeParse(req.query["recent"]);
     if (!recent.success) throw new TollgateError("invalid_request", "recent must be an integer from 0 to 500", { param: "recent" });
-    const detail = await options.ledger.wallet(address.data as `0x${string}`, { recent: recent.data });
-    if (detail === undefined) throw new TollgateError("not_found", `No calls recorded for wallet ${address.data}`, { param: "address" });
+    const detail = await options.ledger.wallet(address, { recent: recent.data });
+    if (detail === undefined) throw new TollgateError("not_found", `No calls recorded for wallet ${address}`, { param: "address" });
     res.json({
       wallet: detail.wallet,
       totals: totalsView(detail.totals),

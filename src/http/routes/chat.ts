@@ -1,4 +1,4 @@
-import { encodeX402Header } from "../../payment/encode-header.ts";
+import { sendChallenge, setReceipt } from "../x402-response.ts";
 import { Router, type Request, type Response } from "express";
 import { runChat } from "../../call/paid-chat.ts";
 import { planCall, routingSettings } from "../../call/plan.ts";
@@ -24,15 +24,14 @@ export function chatRoutes(deps: AppDeps): Router {
     if (outcome.kind === "payment_required") {
       setRouteHeaders(res, outcome.plan);
       res.setHeader("server-timing", outcome.timer.header());
-      res.setHeader("PAYMENT-REQUIRED", encodeX402Header(outcome.challenge.header));
-      res.status(402).json({ ...outcome.challenge.v1Body, route: routeView(outcome.plan, deps.terms, CHALLENGE_CANDIDATES) });
+      sendChallenge(res, outcome.challenge, { route: routeView(outcome.plan, deps.terms, CHALLENGE_CANDIDATES) });
       return;
     }
 
     setServedHeaders(res, outcome.meta);
     if (outcome.kind === "completed") {
       if (outcome.settlement !== undefined) {
-        res.setHeader(outcome.paid.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodeX402Header(outcome.settlement));
+        setReceipt(res, outcome.paid.version, outcome.settlement);
       }
       res.status(200).json(outcome.body);
       return;

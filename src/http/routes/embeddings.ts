@@ -1,4 +1,4 @@
-import { encodeX402Header } from "../../payment/encode-header.ts";
+import { sendChallenge, setReceipt } from "../x402-response.ts";
 import { Router, type Request, type Response } from "express";
 import { runEmbeddings } from "../../call/paid-embeddings.ts";
 import { atomicToUsd } from "../../lib/money.ts";
@@ -15,12 +15,11 @@ export function embeddingRoutes(deps: AppDeps): Router {
     res.setHeader("x-tollgate-task", "embedding");
     res.setHeader("x-tollgate-price", atomicToUsd(outcome.price));
     if (outcome.kind === "payment_required") {
-      res.setHeader("PAYMENT-REQUIRED", encodeX402Header(outcome.challenge.header));
-      res.status(402).json(outcome.challenge.v1Body);
+      sendChallenge(res, outcome.challenge);
       return;
     }
     res.setHeader("x-tollgate-provider", outcome.provider);
-    res.setHeader(outcome.version === 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE", encodeX402Header(outcome.settlement));
+    setReceipt(res, outcome.version, outcome.settlement);
     res.json(outcome.body);
   });
   return router;
