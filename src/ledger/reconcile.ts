@@ -5,17 +5,10 @@
  * transfer belong together when their transaction hashes agree, and agree in full when the
  * payer and the amount do too.
  */
+import type { TokenTransfer } from "../payment/token-transfers.ts";
 
-/** An ERC-20 Transfer log to payTo. */
-export interface ChainTransfer {
-  txHash: `0x${string}`;
-  logIndex: number;
-  blockNumber: bigint;
-  from: `0x${string}`;
-  to: `0x${string}`;
-  /** Atomic units. */
-  value: bigint;
-}
+/** An ERC-20 Transfer log to payTo, as payment/token-transfers.ts reads it from the chain. */
+export type ChainTransfer = TokenTransfer;
 
 /** The fields of a settled ledger row that reconciliation reads. */
 export interface SettledCall {
