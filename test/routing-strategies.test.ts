@@ -64,11 +64,12 @@ describe("quality strategy", () => {
 describe("balanced strategy", () => {
   it("weighs quality, price and latency and reports each component", () => {
     const decision = route("auto:balanced");
-    // tiny: 0.5*0.60 + 0.3*1 + 0.2*1 = 0.8 beats mid, whose price and latency sit mid-scale.
-    expect(decision.candidates[0]).toMatchObject({ model: "tiny", score: { quality: 60, price: 1, latency: 1, total: 0.8, latencySource: "prior" } });
-    const mid = decision.candidates.find((c) => c.model === "mid");
-    expect(mid?.score.price).toBeGreaterThan(0);
-    expect(mid?.score.price).toBeLessThan(1);
+    // qa quality spans 60 (tiny) to 92: tiny is cheapest and fastest but the weakest, 0.5*0 + 0.3*1 + 0.2*1 = 0.5;
+    // mid sits mid-scale on all three, 0.5*(20/32) + 0.3*0.5 + 0.2*0.48 = 0.557, ahead of the big pair.
+    expect(decision.candidates.map((c) => c.model)).toEqual(["mid", "big-twin", "big", "tiny"]);
+    expect(decision.candidates[0]).toMatchObject({ model: "mid", score: { quality: 80, relativeQuality: 0.625, price: 0.5, total: 0.557, latencySource: "prior" } });
+    expect(decision.candidates.at(-1)).toMatchObject({ model: "tiny", score: { relativeQuality: 0, price: 1, latency: 1, total: 0.5 } });
+    const mid = decision.candidates[0];
     expect(mid?.score.expectedLatencyMs).toBe(500 + (300 / 100) * 1000); // ttft + 300 typical tokens at 100/s
     for (const c of decision.candidates) expect(c.score.total).toBeLessThanOrEqual(1);
     const totals = decision.candidates.map((c) => c.score.total);
@@ -80,6 +81,15 @@ describe("balanced strategy", () => {
     expect(decision.candidates[0]?.model).toBe("big");
     const cheap = route("auto:balanced", analysisOf(), { balancedWeights: { quality: 0, price: 1, latency: 0 } });
     expect(cheap.candidates[0]?.model).toBe("tiny");
+  });
+
+  it("lands between cost and quality: it never trades the task's quality range away for price alone", () => {
+    const cost = route("auto:cost").candidates[0];
+    const balanced = route("auto:balanced").candidates[0];
+    const quality = route("auto:quality").candidates[0];
+    expect(balanced?.score.quality).toBeGreaterThanOrEqual(cost?.score.quality ?? Infinity);
+    expect(balanced?.price).toBeGreaterThanOrEqual(cost?.price ?? BigInt(Number.MAX_SAFE_INTEGER));
+    expect(balanced?.price).toBeLessThanOrEqual(quality?.price ?? 0n);
   });
 
   it("refuses weights that cannot be normalised", () => {

@@ -47,6 +47,8 @@ export interface Candidate {
 export interface ScoreBreakdown {
   /** The model's catalog quality for the task, 0..100. */
   quality: number;
+  /** 1 for the candidate best at the task, 0 for the weakest (linear between). */
+  relativeQuality: number;
   /** 1 for the cheapest candidate, 0 for the dearest (log scale between). */
   price: number;
   /** 1 for the fastest candidate, 0 for the slowest (log scale between). */
