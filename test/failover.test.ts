@@ -59,6 +59,10 @@ function call(content: string, extra: Record<string, unknown> = {}, signal?: Abo
   });
 }
 
+function primaryHealth() {
+  return Object.values(gateway.runtime.deps.health.snapshot(Date.now())).find((h) => h.model === "primary-model");
+}
+
 describe("failover", () => {
   it("fails over to the fallback when the primary answers 500, at the price already paid", async () => {
     primary.setBehaviour({ error: { status: 500 } });
@@ -115,6 +119,35 @@ describe("failover", () => {
       const text = await res.text();
       expect(text).toContain("backup");
       expect(text).not.toContain("primary");
+    } finally {
+      primary.resetBehaviour({ content: "from primary" });
+    }
+  });
+
+  it("takes a stream's health sample when it ends: time to first byte and the whole answer's latency", async () => {
+    const before = primaryHealth();
+    const res = await call("stream to the end", { stream: true });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("[DONE]");
+    const after = primaryHealth();
+    expect(after?.samples).toBe((before?.samples ?? 0) + 1);
+    expect(after?.latencySamples).toBe((before?.latencySamples ?? 0) + 1);
+    expect(after?.ttftMs).toBeGreaterThan(0);
+    expect(after?.consecutiveFailures).toBe(0);
+  });
+
+  it("counts a stream that breaks after its first bytes as a failure of its model", async () => {
+    // Two events reach the agent, then the upstream drops the connection.
+    primary.setBehaviour({ streamGate: new Promise((resolve) => setTimeout(resolve, 200)), dropAfterEvents: 2 });
+    try {
+      const before = primaryHealth();
+      const res = await call("stream that breaks", { stream: true });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/"code":"upstream_error"/);
+      const after = primaryHealth();
+      expect(after?.samples).toBe((before?.samples ?? 0) + 1);
+      expect(after?.consecutiveFailures).toBe((before?.consecutiveFailures ?? 0) + 1);
+      expect(after?.latencySamples).toBe(before?.latencySamples ?? 0);
     } finally {
       primary.resetBehaviour({ content: "from primary" });
     }

@@ -49,11 +49,21 @@ export async function executeWithFailover<T extends ChatResult | ChatStream>(
       const call: ChatCall = { model: attempt.model, body: upstreamBody(request, attempt), signal: AbortSignal.any([signal, AbortSignal.timeout(Math.ceil(remaining))]) };
       const started = performance.now();
       try {
-        const result = run === "chat" ? await provider.chat(call) : await firstChunkCommitted(await provider.chatStream(call));
-        const elapsed = performance.now() - started;
-        // For a stream this is the time to its first byte; the whole call's latency is recorded later.
-        deps.health.record({ model, provider: catalogProvider, ok: true, ...(run === "chat" ? { latencyMs: elapsed } : { ttftMs: elapsed }), now: deps.now() });
-        return { result: result as T, attempt, failures };
+        if (run === "chat") {
+          const result = await provider.chat(call);
+          deps.health.record({ model, provider: catalogProvider, ok: true, latencyMs: performance.now() - started, now: deps.now() });
+          return { result: result as T, attempt, failures };
+        }
+        // A stream's health sample is taken when it ends (streamHealth), not at its first byte:
+        // its latency is the whole answer's, and a failure mid-stream counts against the model.
+        const stream = await firstChunkCommitted(await provider.chatStream(call));
+        const ttftMs = performance.now() - started;
+        const record = (ok: boolean): void => {
+          // The agent hanging up says nothing about the upstream's health.
+          if (signal.aborted) return;
+          deps.health.record({ model, provider: catalogProvider, ok, ...(ok ? { ttftMs, latencyMs: performance.now() - started } : {}), now: deps.now() });
+        };
+        return { result: streamHealth(stream, record) as T, attempt, failures };
       } catch (error) {
         if (signal.aborted) throw new TollgateError("upstream_error", "the agent disconnected before the upstream answered", { cause: error });
         deps.health.record({ model, provider: catalogProvider, ok: false, now: deps.now() });
@@ -105,6 +115,20 @@ async function firstChunkCommitted(stream: ChatStream): Promise<ChatStream> {
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
   }
   return { chunks: replay(), usage: () => stream.usage(), provider: stream.provider };
+}
+
+/** Hands back the same stream, calling `record` once: true when it ends, false when the upstream fails mid-way. */
+function streamHealth(stream: ChatStream, record: (ok: boolean) => void): ChatStream {
+  async function* observed(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* stream.chunks;
+    } catch (error) {
+      record(false);
+      throw error;
+    }
+    record(true);
+  }
+  return { chunks: observed(), usage: () => stream.usage(), provider: stream.provider };
 }
 
 /** The agent's body with the upstream model id and the paid-for output cap. */
