@@ -31,6 +31,7 @@ import { autocannonDriver } from "./autocannon-driver.ts";
 import { ChildProcesses, type BenchChild } from "./child-processes.ts";
 import { readDevnetClock } from "./devnet-clock.ts";
 import { timeFirstByte, type FirstByteRequest, type FirstByteSample } from "./first-byte.ts";
+import { DEV_USDC_DOMAIN } from "../src/devnet/contracts.ts";
 import { findFreePort as freePort } from "../src/devnet/hardhat.ts";
 import type { LoadDriver, LoadResult, LoadSpec } from "./load-driver.ts";
 import { percentiles } from "./percentiles.ts";
@@ -441,6 +442,8 @@ async function main(): Promise<void> {
       NETWORK: "eip155:84532",
       PAY_TO: info.payTo,
       ASSET: info.asset,
+      ASSET_NAME: DEV_USDC_DOMAIN.name,
+      ASSET_VERSION: DEV_USDC_DOMAIN.version,
       RPC_URL: info.rpcUrl,
       FACILITATOR_URL: info.facilitatorUrl,
       QUOTE_SECRET: randomBytes(32).toString("base64url"),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usdToAtomic } from "./lib/money.ts";
+import { chainIdOf, defaultUsdc } from "./payment/terms.ts";
 import type { BalancedWeights, TaskPreferences } from "./routing/strategies/types.ts";
 import { TASKS, type Strategy } from "./routing/types.ts";
 
@@ -29,6 +30,9 @@ const EnvSchema = z.object({
   PAY_TO: Address.optional(),
   /** Token contract; defaults to the network's USDC. */
   ASSET: Address.optional(),
+  /** EIP-712 domain name and version of a custom ASSET (the network's USDC has them built in). */
+  ASSET_NAME: z.string().min(1).optional(),
+  ASSET_VERSION: z.string().min(1).optional(),
   /** One URL, or several separated by commas: tried in order (fallback). */
   FACILITATOR_URL: z
     .string()
@@ -99,7 +103,8 @@ export interface ChainSettings {
   kind: "devnet" | "remote";
   network: `eip155:${number}`;
   payTo?: `0x${string}`;
-  asset?: `0x${string}`;
+  /** The token paid in and its EIP-712 domain; unset means the network's USDC. */
+  asset?: { address: `0x${string}`; name: string; version: string };
   facilitatorUrls?: string[];
   facilitatorTimeoutMs: number;
   rpcUrl?: string;
@@ -192,10 +197,29 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   return Object.freeze(config);
 }
 
+/**
+ * The token and its EIP-712 domain. Payment signatures are made over {name, version, chainId,
+ * token} (EIP-712, EIP-3009), so a wrong name or version makes every signature invalid: a
+ * custom ASSET must state both, and the network's USDC needs neither.
+ */
+function assetSettings(e: z.infer<typeof EnvSchema>, network: `eip155:${number}`): ChainSettings["asset"] {
+  const usdc = defaultUsdc(chainIdOf(network));
+  const address = (e.ASSET ?? usdc?.address) as `0x${string}` | undefined;
+  if (address === undefined) throw new ConfigError(`Invalid configuration:\n  ASSET: required on ${network}, which has no built-in USDC`);
+  const isDefault = usdc !== undefined && address.toLowerCase() === usdc.address.toLowerCase();
+  const name = e.ASSET_NAME ?? (isDefault ? usdc.name : undefined);
+  const version = e.ASSET_VERSION ?? (isDefault ? usdc.version : undefined);
+  if (name === undefined || version === undefined) {
+    const missing = [name === undefined ? "ASSET_NAME" : undefined, version === undefined ? "ASSET_VERSION" : undefined].filter((k) => k !== undefined);
+    throw new ConfigError(`Invalid configuration:\n  ${missing.join(", ")}: required with a custom ASSET (its EIP-712 domain name and version, as its contract reports them)`);
+  }
+  return { address, name, version };
+}
+
 function chainSettings(e: z.infer<typeof EnvSchema>): ChainSettings {
   const common = { facilitatorTimeoutMs: e.FACILITATOR_TIMEOUT_MS, devnetPort: e.DEVNET_PORT };
   if (e.NETWORK === undefined) {
-    const remoteOnly = (["PAY_TO", "FACILITATOR_URL", "RPC_URL", "FACILITATOR_PRIVATE_KEY", "ASSET"] as const).filter(
+    const remoteOnly = (["PAY_TO", "FACILITATOR_URL", "RPC_URL", "FACILITATOR_PRIVATE_KEY", "ASSET", "ASSET_NAME", "ASSET_VERSION"] as const).filter(
       (k) => e[k] !== undefined,
     );
     if (remoteOnly.length > 0) {
@@ -212,7 +236,8 @@ function chainSettings(e: z.infer<typeof EnvSchema>): ChainSettings {
     throw new ConfigError("Invalid configuration:\n  FACILITATOR_PRIVATE_KEY: a well-known devnet key is refused on a real network");
   }
   const settings: ChainSettings = { kind: "remote", network, payTo: e.PAY_TO as `0x${string}`, ...common };
-  if (e.ASSET !== undefined) settings.asset = e.ASSET as `0x${string}`;
+  const asset = assetSettings(e, network);
+  if (asset !== undefined) settings.asset = asset;
   if (e.FACILITATOR_URL !== undefined) settings.facilitatorUrls = e.FACILITATOR_URL;
   if (e.RPC_URL !== undefined) settings.rpcUrl = e.RPC_URL;
   if (e.FACILITATOR_PRIVATE_KEY !== undefined) settings.facilitatorPrivateKey = e.FACILITATOR_PRIVATE_KEY as `0x${string}`;

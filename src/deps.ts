@@ -6,7 +6,7 @@ import { loadCatalog } from "./catalog/load.ts";
 import type { ChainSettings, Config } from "./config.ts";
 import { devnetPrivateKey } from "./devnet/accounts.ts";
 import { startDevChain, type DevChain } from "./devnet/chain.ts";
-import { mintUsdc } from "./devnet/contracts.ts";
+import { DEV_USDC_DOMAIN, mintUsdc } from "./devnet/contracts.ts";
 import type { AppDeps, DevTools } from "./http/app-deps.ts";
 import { openLedger } from "./ledger/open.ts";
 import type { Logger } from "./lib/logger.ts";
@@ -14,7 +14,7 @@ import { preloadTokenizer } from "./lib/tokenizer.ts";
 import { createSettler } from "./call/settlement.ts";
 import { createChainReader } from "./payment/chain-reader.ts";
 import { createFallbackFacilitator, createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
-import { chainIdOf, defaultUsdc, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
+import { chainIdOf, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
 import { HealthTracker } from "./routing/health.ts";
 
@@ -137,8 +137,8 @@ async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: (
       chainId: devChain.chainId,
       v1Network: v1NetworkName(devChain.chainId),
       asset: devChain.token,
-      assetName: "USDC",
-      assetVersion: "2",
+      assetName: DEV_USDC_DOMAIN.name,
+      assetVersion: DEV_USDC_DOMAIN.version,
       payTo: accounts.payTo.address,
     };
     const dev: DevTools = {
@@ -166,11 +166,9 @@ async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: (
 
 function remoteChain(settings: ChainSettings): ChainRuntime {
   const chainId = chainIdOf(settings.network);
-  const usdc = defaultUsdc(chainId);
-  const asset = settings.asset ?? usdc?.address;
-  if (asset === undefined || settings.payTo === undefined) {
-    throw new Error(`No default USDC for ${settings.network}: set ASSET`);
-  }
+  const { asset, payTo } = settings;
+  // loadConfig resolves both for a remote chain; a caller building settings by hand must too.
+  if (asset === undefined || payTo === undefined) throw new Error(`remote chain settings for ${settings.network} need asset and payTo`);
   // Remote facilitators first, in the order given; the in-process one (own RPC and key) last, as backup.
   const facilitators: Facilitator[] = (settings.facilitatorUrls ?? []).map((url) => createHttpFacilitator({ url, timeoutMs: settings.facilitatorTimeoutMs }));
   if (settings.rpcUrl !== undefined && settings.facilitatorPrivateKey !== undefined) {
@@ -187,10 +185,10 @@ function remoteChain(settings: ChainSettings): ChainRuntime {
       network: settings.network,
       chainId,
       v1Network: v1NetworkName(chainId),
-      asset,
-      assetName: usdc?.name ?? "USDC",
-      assetVersion: usdc?.version ?? "2",
-      payTo: settings.payTo,
+      asset: asset.address,
+      assetName: asset.name,
+      assetVersion: asset.version,
+      payTo,
     },
     rpcUrl: settings.rpcUrl ?? PUBLIC_RPC[chainId],
     facilitator,

@@ -27,6 +27,18 @@ describe("configuration", () => {
     expect(config.chain).toMatchObject({ kind: "remote", network: "eip155:84532", facilitatorUrls: ["https://x402.org/facilitator"] });
   });
 
+  it("takes the network's USDC with its EIP-712 domain by default, and needs the domain of a custom ASSET", () => {
+    const remote = { NETWORK: "eip155:8453", PAY_TO: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", FACILITATOR_URL: "https://x402.org/facilitator" };
+    // Base mainnet's USDC signs as "USD Coin", Base Sepolia's as "USDC".
+    expect(loadConfig(remote).chain.asset).toEqual({ address: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", name: "USD Coin", version: "2" });
+    expect(loadConfig({ ...remote, ASSET: "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913" }).chain.asset?.name).toBe("USD Coin");
+    const custom = { ...remote, ASSET: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
+    expect(() => loadConfig(custom)).toThrow(/ASSET_NAME, ASSET_VERSION: required with a custom ASSET/);
+    expect(() => loadConfig({ ...custom, ASSET_NAME: "Euro Coin" })).toThrow(/ASSET_VERSION: required/);
+    expect(loadConfig({ ...custom, ASSET_NAME: "Euro Coin", ASSET_VERSION: "2" }).chain.asset).toEqual({ address: custom.ASSET, name: "Euro Coin", version: "2" });
+    expect(() => loadConfig({ ...remote, NETWORK: "eip155:10" })).toThrow(/ASSET: required on eip155:10/);
+  });
+
   it("refuses a well-known devnet key on a real network", () => {
     const env = {
       NETWORK: "eip155:84532",

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { DEMO_AGENT_FUNDING, startDevChain, type DevChain } from "../src/devnet/chain.ts";
-import { mintUsdc } from "../src/devnet/contracts.ts";
+import { DEV_USDC_DOMAIN, mintUsdc } from "../src/devnet/contracts.ts";
 
 // EIP-3009 typed data, as x402 clients sign it.
 const authorizationFields = [
@@ -151,6 +151,7 @@ describe("DevUSDC token metadata", () => {
     expect(decimals).toBe(6);
     expect(version).toBe("2");
     expect(domainVersion).toBe("2");
+    expect({ name: domainName, version: domainVersion }).toEqual(DEV_USDC_DOMAIN); // what the gateway's 402s tell clients to sign
     expect(chainId).toBe(84532n);
     expect(verifyingContract.toLowerCase()).toBe(dev.token.toLowerCase());
     expect(separator).toBe(domainSeparator({ domain }));

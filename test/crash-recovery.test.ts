@@ -7,7 +7,7 @@ import { parseAbiItem } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startDevChain, type DevChain } from "../src/devnet/chain.ts";
-import { mintUsdc } from "../src/devnet/contracts.ts";
+import { DEV_USDC_DOMAIN, mintUsdc } from "../src/devnet/contracts.ts";
 import { findFreePort } from "../src/devnet/hardhat.ts";
 import { openLedger } from "../src/ledger/open.ts";
 import type { CallRow } from "../src/ledger/types.ts";
@@ -57,6 +57,8 @@ async function startGateway(): Promise<ChildProcess> {
       NETWORK: "eip155:84532",
       PAY_TO: chain.accounts.payTo.address,
       ASSET: chain.token,
+      ASSET_NAME: DEV_USDC_DOMAIN.name,
+      ASSET_VERSION: DEV_USDC_DOMAIN.version,
       RPC_URL: chain.rpcUrl,
       FACILITATOR_URL: facilitator.url,
       FACILITATOR_TIMEOUT_MS: "5000",

@@ -31,6 +31,12 @@ export class DevnetTransactionError extends Error {
   }
 }
 
+/**
+ * DevUSDC's EIP-712 domain name and version, as its constructor sets them
+ * (contracts-abi/src): the same as Base Sepolia's USDC, so clients sign for it unchanged.
+ */
+export const DEV_USDC_DOMAIN = Object.freeze({ name: "USDC", version: "2" });
+
 export interface DeployDevUsdcParameters {
   /** Sends the deployment; its account becomes the token's role admin. */
   walletClient: WalletClient<Transport, Chain, Account>;

@@ -5,6 +5,7 @@ import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createRuntime, type Runtime } from "../../src/deps.ts";
 import { devnetChain } from "../../src/devnet/chain.ts";
+import { DEV_USDC_DOMAIN } from "../../src/devnet/contracts.ts";
 import type { DevTools } from "../../src/http/app-deps.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import { mkdtempSync } from "node:fs";
@@ -80,6 +81,8 @@ export async function startGatewayOnChain(options: {
     NETWORK: "eip155:84532",
     PAY_TO: options.payTo,
     ASSET: options.asset,
+    ASSET_NAME: DEV_USDC_DOMAIN.name,
+    ASSET_VERSION: DEV_USDC_DOMAIN.version,
     RPC_URL: options.rpcUrl,
     FACILITATOR_URL: options.facilitatorUrls.join(","),
     FACILITATOR_TIMEOUT_MS: "1500",
