@@ -528,6 +528,18 @@ const cases: HostileCase[] = [
     message: new RegExp(`signed by ${stranger.address}, not by authorization\\.from`, "i"),
   },
   {
+    // Smart-wallet signatures cannot be checked offline, so the facilitator judges this one before
+    // anything is reserved: no row appears under the agent's wallet and its nonce stays unused.
+    name: "a smart-wallet-shaped signature (3 words of junk) under the agent's address, sent by a stranger",
+    prepare: async () => {
+      const payment = await v2Payload((await quoteFor()).v2, { signer: stranger, fields: { from: agent.address } });
+      return v2Header(edit(payment, "payload.signature", `0x${"ab".repeat(96)}`));
+    },
+    status: 402,
+    code: "payment_rejected",
+    message: /facilitator rejected the payment/,
+  },
+  {
     name: "a signature over different fields (a smaller value)",
     prepare: async () => {
       const { v2 } = await quoteFor();

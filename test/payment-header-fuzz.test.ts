@@ -301,13 +301,14 @@ describe("local verification under fuzzing", () => {
           nowSeconds: now,
         };
         const result = await verifyLocally(input).then(
-          (payer) => ({ ok: true as const, payer }),
+          (verified) => ({ ok: true as const, ...verified }),
           (error: unknown) => ({ ok: false as const, error }),
         );
         if (result.ok) {
           // Only smart-wallet-shaped signatures pass untested, for the facilitator to judge.
           expect((sig.length - 2) / 2 % 32).toBe(0);
           expect(result.payer).toBe(from);
+          expect(result.signatureChecked).toBe(false);
           return;
         }
         expect(result.error).toBeInstanceOf(TollgateError);

@@ -24,6 +24,8 @@ export interface Payable {
 export interface AcceptedPayment {
   version: 1 | 2;
   payer: `0x${string}`;
+  /** The signature was recovered to the payer here (EOA); a smart wallet's is the facilitator's to judge. */
+  signatureChecked: boolean;
   nonce: `0x${string}`;
   amount: bigint;
   validBefore: number;
@@ -116,7 +118,7 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
     requirements = requirementsV1(terms, offerFor(plan), terms.v1Network);
   }
 
-  const payer = await verifyLocally({
+  const { payer, signatureChecked } = await verifyLocally({
     terms,
     authorization: submission.authorization,
     signature: submission.signature,
@@ -126,6 +128,7 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
   return {
     version: submission.version,
     payer,
+    signatureChecked,
     nonce: submission.authorization.nonce,
     amount,
     validBefore: Number(submission.authorization.validBefore),

@@ -12,7 +12,7 @@ import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.
 import type { CallDeps } from "./deps.ts";
 import { executeWithFailover, type Attempt } from "./execute.ts";
 import { planCall, routingSettings, type Plan } from "./plan.ts";
-import { receiptOf, recordServed, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
+import { receiptOf, recordServed, refuseDebtors, reserveAndVerify, settleServed } from "./payment-steps.ts";
 
 export interface ChatInput {
   body: unknown;
@@ -68,10 +68,7 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   const attempts = attemptsFor(deps, plan, paid);
   timer.mark("local_verify");
   await refuseDebtors(deps, paid.payer);
-  await reserve(deps, paid, input.requestId, { strategy: plan.decision.strategy, task: plan.decision.task });
-  timer.mark("reserve");
-  await verifyWithFacilitator(deps, paid, input.requestId);
-  timer.mark("facilitator_verify");
+  await reserveAndVerify(deps, paid, input.requestId, { strategy: plan.decision.strategy, task: plan.decision.task }, timer);
 
   let upstreamMs = 0;
   const meta = (provider: string, model: string): CallMeta => ({

@@ -10,7 +10,7 @@ import { ProviderError } from "../providers/types.ts";
 import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
 import { agentPrice } from "./plan.ts";
-import { issueQuote, receiptOf, recordServed, refuseDebtors, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
+import { issueQuote, receiptOf, recordServed, refuseDebtors, reserveAndVerify, settleServed } from "./payment-steps.ts";
 
 /** OpenAI's embeddings request (platform.openai.com/docs/api-reference/embeddings/create), text inputs. */
 export const EmbeddingsRequest = z
@@ -68,8 +68,7 @@ export async function runEmbeddings(
   const paid = await acceptPayment(deps, payable, submission);
   if (paid.model !== model.entry.id) throw new TollgateError("payment_mismatch", "the quote is for another model", { details: { reason: "quote_for_other_model" } });
   await refuseDebtors(deps, paid.payer);
-  await reserve(deps, paid, input.requestId, { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" });
-  await verifyWithFacilitator(deps, paid, input.requestId);
+  await reserveAndVerify(deps, paid, input.requestId, { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" });
 
   const provider = deps.providers.providerFor(model.entry);
   const started = performance.now();

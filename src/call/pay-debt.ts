@@ -6,7 +6,7 @@ import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
 import { bodyHash } from "../payment/quote.ts";
 import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
-import { issueQuote, receiptOf, reserve, settleServed, verifyWithFacilitator } from "./payment-steps.ts";
+import { issueQuote, receiptOf, reserveAndVerify, settleServed } from "./payment-steps.ts";
 
 export type DebtOutcome =
   | { kind: "clear" }
@@ -42,8 +42,7 @@ export async function payDebt(
   }
   const paid = await acceptPayment(deps, payable, submission);
   if (paid.model !== "debt") throw new TollgateError("payment_mismatch", "this payment's quote is not for a debt", { details: { reason: "quote_for_other_resource" } });
-  await reserve(deps, paid, input.requestId, { strategy: "debt", task: "debt" });
-  await verifyWithFacilitator(deps, paid, input.requestId);
+  await reserveAndVerify(deps, paid, input.requestId, { strategy: "debt", task: "debt" });
   await deps.ledger.update(input.requestId, { status: "served", at: new Date(deps.now()) });
   const settlement = receiptOf(deps, await settleServed(deps, input.requestId));
   if (!settlement.success) {

@@ -2,6 +2,7 @@ import type { SettleResponse } from "@x402/core/types";
 import { TollgateError } from "../lib/errors.ts";
 import type { ModelEntry } from "../catalog/schema.ts";
 import { atomicToUsd } from "../lib/money.ts";
+import type { StageTimer } from "../lib/stage-timer.ts";
 import { upstreamCost } from "../payment/pricing.ts";
 import { signQuote } from "../payment/quote.ts";
 import type { Usage } from "../providers/types.ts";
@@ -80,8 +81,42 @@ export function receiptOf(deps: CallDeps, outcome: SettleOutcome): SettleRespons
   }
 }
 
-/** Reserves (payer, nonce) in the ledger before anything else happens: a second use is refused. */
-export async function reserve(deps: CallDeps, paid: AcceptedPayment, requestId: string, labels: { strategy: string; task: string }): Promise<void> {
+/**
+ * Reserves (payer, nonce) in the ledger, so a second use is refused, and has the facilitator
+ * verify the payment (it simulates the transfer). The order depends on who checked the
+ * signature. An EOA signature was recovered to the payer here, so the reservation comes first and
+ * a replay is refused without a facilitator round trip. A smart-wallet signature proves nothing
+ * until the facilitator has judged it; reserving first would let anyone write rows, and spend
+ * nonces, under another wallet's address with a signature-shaped blob.
+ */
+export async function reserveAndVerify(
+  deps: CallDeps,
+  paid: AcceptedPayment,
+  requestId: string,
+  labels: { strategy: string; task: string },
+  timer?: StageTimer,
+): Promise<void> {
+  if (!paid.signatureChecked) {
+    await facilitatorVerify(deps, paid);
+    timer?.mark("facilitator_verify");
+    await reserve(deps, paid, requestId, labels);
+    timer?.mark("reserve");
+  } else {
+    await reserve(deps, paid, requestId, labels);
+    timer?.mark("reserve");
+    try {
+      await facilitatorVerify(deps, paid);
+    } catch (error) {
+      const reason = error instanceof TollgateError && error.code === "payment_rejected" ? `verify: ${String(error.details?.["reason"])}` : "facilitator_unavailable";
+      await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: reason });
+      throw error;
+    }
+    timer?.mark("facilitator_verify");
+  }
+  await deps.ledger.update(requestId, { status: "verified", at: new Date(deps.now()) });
+}
+
+async function reserve(deps: CallDeps, paid: AcceptedPayment, requestId: string, labels: { strategy: string; task: string }): Promise<void> {
   const outcome = await deps.ledger.reserve({
     id: requestId,
     payer: paid.payer,
@@ -104,22 +139,19 @@ export async function reserve(deps: CallDeps, paid: AcceptedPayment, requestId: 
   }
 }
 
-/** Facilitator /verify (simulates the transfer); a refusal releases the reservation. */
-export async function verifyWithFacilitator(deps: CallDeps, paid: AcceptedPayment, requestId: string): Promise<void> {
+/** Facilitator /verify: returns when the payment is valid, throws payment_rejected or facilitator_unavailable. */
+async function facilitatorVerify(deps: CallDeps, paid: AcceptedPayment): Promise<void> {
   let result;
   try {
     result = await deps.facilitator.verify(paid.payload, paid.requirements);
   } catch (cause) {
-    await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: "facilitator_unavailable" });
     throw new TollgateError("facilitator_unavailable", "The payment facilitator did not answer /verify; nothing was charged, retry with a new payment", { cause });
   }
   if (!result.isValid) {
     const reason = result.invalidReason ?? "invalid";
-    await deps.ledger.update(requestId, { status: "released", at: new Date(deps.now()), error: `verify: ${reason}` });
     throw new TollgateError("payment_rejected", `The facilitator rejected the payment: ${reason}${result.invalidMessage ? ` (${result.invalidMessage})` : ""}`, {
       details: { reason },
     });
   }
-  await deps.ledger.update(requestId, { status: "verified", at: new Date(deps.now()) });
 }
 

@@ -39,12 +39,22 @@ export interface LocalVerifyInput {
   nowSeconds: number;
 }
 
+export interface LocalVerification {
+  /** authorization.from, lower-case. */
+  payer: `0x${string}`;
+  /**
+   * Whether the signature was checked here: true for an EOA signature recovered to the payer,
+   * false for a smart-wallet one, which only the facilitator can judge.
+   */
+  signatureChecked: boolean;
+}
+
 /**
  * Cheap checks before anything leaves the process: recipient, exact amount, validity window and
  * the EIP-712 signature. Junk never reaches the ledger or the facilitator. Smart-wallet
  * (ERC-1271/6492) signatures cannot be checked offline; they are left to the facilitator.
  */
-export async function verifyLocally(input: LocalVerifyInput): Promise<`0x${string}`> {
+export async function verifyLocally(input: LocalVerifyInput): Promise<LocalVerification> {
   const { terms, authorization: auth } = input;
   if (auth.to !== terms.payTo.toLowerCase()) {
     throw new TollgateError("payment_mismatch", `authorization.to ${auth.to} is not this gateway's payTo ${terms.payTo}`, {
@@ -85,7 +95,7 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<`0x${strin
       });
     }
   }
-  return auth.from;
+  return { payer: auth.from, signatureChecked: kind === "eoa" };
 }
 
 function checkValidityWindow(auth: ExactAuthorization, now: bigint): void {
