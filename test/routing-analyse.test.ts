@@ -55,7 +55,7 @@ describe("task classifier", () => {
   });
 
   it("names the features that decided the label", () => {
-    expect(analyse(user("Translate 'good morning' into Spanish")).taskFeatures).toContain("translate_verb");
+    expect(analyse(user("Translate 'good morning' into Spanish")).taskFeatures.some((f) => f.includes("translat"))).toBe(true);
   });
 });
 

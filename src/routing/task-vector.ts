@@ -1,0 +1,89 @@
+import { HISTORY_TURNS, splitInstruction, type TaskInput, voteScores, windowOf } from "./task-vote.ts";
+import { TASKS } from "./types.ts";
+
+/**
+ * The learned task classifier's features, computed by this one function for training
+ * (scripts/train-task-classifier.ts) and for inference (task.ts), so the two cannot drift.
+ * `emit` receives each feature once, by name, with its value:
+ *
+ * - `i:<w>`, `i:<w> <w>`: word unigrams and bigrams of the latest turn's instruction (its first
+ *   line and a short last line, task-vote.ts#splitInstruction), value 1;
+ * - `m:<w>`: words of the latest turn's material (the lines between), 0.5;
+ * - `s:<w>`, `s:<w> <w>`: words of the system prompt, 1;
+ * - `h:<w>`: words of the last few earlier turns, 0.5;
+ * - `vote:<label>`: the hand-weighted vote for each label (task-vote.ts), log1p-scaled, so the
+ *   priors it encodes (language names, code syntax, equations) carry over to wording the
+ *   training prompts never used;
+ * - `shape:...`: a code fence, the line count, a closing question mark, a pasted passage,
+ *   non-Latin script, a system prompt or history being present.
+ *
+ * Long turns are read in the same head and tail windows as the vote. Numbers become `0`, so
+ * "3 apples" and "17 apples" share a feature.
+ */
+export type FeatureSink = (name: string, value: number) => void;
+
+/** The feature set; the defaults are what the committed model was trained with (docs/routing.md lists the variants tried). */
+export interface VectorDesign {
+  bigrams: boolean;
+  /** Emit the hand vote's per-label scores. */
+  vote: boolean;
+  materialWeight: number;
+  historyWeight: number;
+}
+
+export const DEFAULT_DESIGN: Readonly<VectorDesign> = { bigrams: true, vote: true, materialWeight: 0.5, historyWeight: 0.5 };
+
+const WORD = /[\p{L}\p{N}]+(?:['’]\p{L}+)?/gu;
+const DIGITS = /^\p{N}+$/u;
+/** Scripts other than Latin: a prompt carrying them is often about translating them. */
+const NON_LATIN = /[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/u;
+/** A passage this long between the instruction lines is material to work on. */
+const PASSAGE_CHARS = 200;
+
+export function taskVector(input: TaskInput, emit: FeatureSink, design: Readonly<VectorDesign> = DEFAULT_DESIGN): void {
+  // One prompt repeats words; each named feature counts once, at the value of its first emission.
+  const seen = new Set<string>();
+  const once: FeatureSink = (name, value) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    emit(name, value);
+  };
+
+  emit("bias", 1);
+  const { instruction, payload } = splitInstruction(input.latest);
+  words(instruction, "i:", 1, design.bigrams, once);
+  words(payload, "m:", design.materialWeight, false, once);
+  if (input.system !== "") words(input.system, "s:", 1, design.bigrams, once);
+  for (const turn of input.history.slice(-HISTORY_TURNS)) words(turn.text, "h:", design.historyWeight, false, once);
+
+  if (design.vote) {
+    const scores = voteScores(input);
+    for (const label of TASKS) if (scores[label] > 0) emit(`vote:${label}`, Math.log1p(scores[label]));
+  }
+
+  const latest = input.latest.trim();
+  if (latest.includes("```")) emit("shape:fence", 1);
+  emit(`shape:lines_${lineBucket(latest)}`, 1);
+  if (/\?["'”’)]*$/.test(latest)) emit("shape:ends_question", 1);
+  if (payload.length >= PASSAGE_CHARS) emit("shape:passage", 1);
+  if (NON_LATIN.test(latest.slice(0, 2_000))) emit("shape:non_latin", 1);
+  if (input.system !== "") emit("shape:system", 1);
+  if (input.history.length > 0) emit("shape:history", 1);
+}
+
+function words(text: string, prefix: string, value: number, bigrams: boolean, emit: FeatureSink): void {
+  if (text === "") return;
+  let previous = "";
+  for (const match of windowOf(text).matchAll(WORD)) {
+    const word = DIGITS.test(match[0]) ? "0" : match[0];
+    emit(prefix + word, value);
+    if (bigrams && previous !== "") emit(`${prefix}${previous} ${word}`, value);
+    previous = word;
+  }
+}
+
+function lineBucket(text: string): string {
+  let lines = 1;
+  for (let at = text.indexOf("\n"); at >= 0 && lines < 11; at = text.indexOf("\n", at + 1)) lines++;
+  return lines === 1 ? "1" : lines <= 3 ? "2-3" : lines <= 10 ? "4-10" : "11+";
+}
