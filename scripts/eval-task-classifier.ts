@@ -29,11 +29,16 @@ if (sets.length < 2) throw new Error("leave-one-set-out needs at least two train
 const score = (set: LabelledSet, classify: Classify): Scored[] => set.prompts.map((p) => ({ id: p.id, task: p.task, guess: classify(p.input).task }));
 
 /** Each training set scored by a model trained on the others. */
-function leaveOneSetOut(options: Readonly<TrainOptions>): Array<{ name: string; rows: Scored[] }> {
+function leaveOneSetOut(options: Readonly<TrainOptions>, chatBelow = 0): Array<{ name: string; rows: Scored[] }> {
   return sets.map((held, i) => {
     const classifier = new TaskClassifier(train(sets.filter((_, j) => j !== i).flatMap((s) => s.prompts), options));
-    return { name: held.name, rows: score(held, (input) => classifier.guess(input)) };
+    return { name: held.name, rows: score(held, (input) => lowConfidenceAsChat(classifier.guess(input), chatBelow)) };
   });
+}
+
+/** A variant tried: call a guess whose top probability is below `threshold` conversation. */
+function lowConfidenceAsChat(guess: TaskGuess, threshold: number): TaskGuess {
+  return guess.scores[guess.task] < threshold ? { ...guess, task: "chat" } : guess;
 }
 
 const summary = (folds: ReadonlyArray<{ rows: Scored[] }>) => {
@@ -57,6 +62,7 @@ if (values.designs) {
   console.log(`design variants, leave one set out (${sets.map((s) => s.name).join(", ")}):`);
   console.log(`  ${"hand-weighted vote (no training)".padEnd(34)}${summary(sets.map((s) => ({ rows: score(s, voteTask) })))}`);
   for (const [name, change] of variants) console.log(`  ${name.padEnd(34)}${summary(leaveOneSetOut({ ...DEFAULT_TRAINING, ...change }))}`);
+  for (const threshold of [0.3, 0.4]) console.log(`  ${`chat below probability ${threshold}`.padEnd(34)}${summary(leaveOneSetOut(DEFAULT_TRAINING, threshold))}`);
   console.log();
 }
 
