@@ -49,20 +49,26 @@ const summary = (folds: ReadonlyArray<{ rows: Scored[] }>) => {
 if (values.designs) {
   const variants: Array<[string, Partial<TrainOptions>]> = [
     ["default", {}],
+    ["first design: shape, 0.5, min 2", { design: { ...DEFAULT_DESIGN, shape: true, materialWeight: 0.5, historyWeight: 0.5 }, minPrompts: 2 }],
     ["words only, no hand vote", { design: { ...DEFAULT_DESIGN, vote: false } }],
+    ["hand features, no label votes", { design: { ...DEFAULT_DESIGN, vote: false, handFeatures: true } }],
+    ["hand features and label votes", { design: { ...DEFAULT_DESIGN, handFeatures: true } }],
+    ["label votes x0.5", { design: { ...DEFAULT_DESIGN, voteScale: 0.5 } }],
+    ["label votes x2", { design: { ...DEFAULT_DESIGN, voteScale: 2 } }],
+    ["shape features", { design: { ...DEFAULT_DESIGN, shape: true } }],
+    ["first word and length bucket", { design: { ...DEFAULT_DESIGN, opening: true } }],
     ["no bigrams", { design: { ...DEFAULT_DESIGN, bigrams: false } }],
+    ["material and history at 0.5", { design: { ...DEFAULT_DESIGN, materialWeight: 0.5, historyWeight: 0.5 } }],
     ["material and history at 1", { design: { ...DEFAULT_DESIGN, materialWeight: 1, historyWeight: 1 } }],
-    ["material and history at 0.25", { design: { ...DEFAULT_DESIGN, materialWeight: 0.25, historyWeight: 0.25 } }],
-    ["l2 0.0003", { l2: 0.0003 }],
     ["l2 0.001", { l2: 0.001 }],
     ["l2 0.01", { l2: 0.01 }],
     ["l2 0.03", { l2: 0.03 }],
-    ["min prompts 3", { minPrompts: 3 }],
+    ["min prompts 2", { minPrompts: 2 }],
   ];
   console.log(`design variants, leave one set out (${sets.map((s) => s.name).join(", ")}):`);
-  console.log(`  ${"hand-weighted vote (no training)".padEnd(34)}${summary(sets.map((s) => ({ rows: score(s, voteTask) })))}`);
-  for (const [name, change] of variants) console.log(`  ${name.padEnd(34)}${summary(leaveOneSetOut({ ...DEFAULT_TRAINING, ...change }))}`);
-  for (const threshold of [0.3, 0.4]) console.log(`  ${`chat below probability ${threshold}`.padEnd(34)}${summary(leaveOneSetOut(DEFAULT_TRAINING, threshold))}`);
+  console.log(`  ${"hand-weighted vote (no training)".padEnd(36)}${summary(sets.map((s) => ({ rows: score(s, voteTask) })))}`);
+  for (const [name, change] of variants) console.log(`  ${name.padEnd(36)}${summary(leaveOneSetOut({ ...DEFAULT_TRAINING, ...change }))}`);
+  for (const threshold of [0.3, 0.4]) console.log(`  ${`chat below probability ${threshold}`.padEnd(36)}${summary(leaveOneSetOut(DEFAULT_TRAINING, threshold))}`);
   console.log();
 }
 

@@ -23,7 +23,7 @@ export interface TrainOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_TRAINING: Readonly<TrainOptions> = { design: DEFAULT_DESIGN, l2: 0.003, epochs: 300, learningRate: 0.05, minPrompts: 2, scale: 1000 };
+export const DEFAULT_TRAINING: Readonly<TrainOptions> = { design: DEFAULT_DESIGN, l2: 0.003, epochs: 300, learningRate: 0.05, minPrompts: 3, scale: 1000 };
 
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 

@@ -1,4 +1,4 @@
-import { HISTORY_TURNS, splitInstruction, type TaskInput, voteScores, windowOf } from "./task-vote.ts";
+import { castVotes, emptyScores, HISTORY_TURNS, splitInstruction, type TaskInput, windowOf } from "./task-vote.ts";
 import { TASKS } from "./types.ts";
 
 /**
@@ -25,13 +25,20 @@ export type FeatureSink = (name: string, value: number) => void;
 /** The feature set; the defaults are what the committed model was trained with (docs/routing.md lists the variants tried). */
 export interface VectorDesign {
   bigrams: boolean;
-  /** Emit the hand vote's per-label scores. */
+  /** Emit the hand vote's per-label scores, times `voteScale` (a larger scale lets them escape more of the L2 penalty than the words). */
   vote: boolean;
+  voteScale: number;
+  /** Emit each hand feature's weighted hit count. */
+  handFeatures: boolean;
+  /** Emit the instruction's first word and a length bucket. */
+  opening: boolean;
+  /** Emit the shape features (fence, line count, closing question mark, passage, script, system, history). */
+  shape: boolean;
   materialWeight: number;
   historyWeight: number;
 }
 
-export const DEFAULT_DESIGN: Readonly<VectorDesign> = { bigrams: true, vote: true, materialWeight: 0.5, historyWeight: 0.5 };
+export const DEFAULT_DESIGN: Readonly<VectorDesign> = { bigrams: true, vote: true, voteScale: 1, handFeatures: false, opening: false, shape: false, materialWeight: 0.25, historyWeight: 0.25 };
 
 const WORD = /[\p{L}\p{N}]+(?:['’]\p{L}+)?/gu;
 const DIGITS = /^\p{N}+$/u;
@@ -56,11 +63,24 @@ export function taskVector(input: TaskInput, emit: FeatureSink, design: Readonly
   if (input.system !== "") words(input.system, "s:", 1, design.bigrams, once);
   for (const turn of input.history.slice(-HISTORY_TURNS)) words(turn.text, "h:", design.historyWeight, false, once);
 
-  if (design.vote) {
-    const scores = voteScores(input);
-    for (const label of TASKS) if (scores[label] > 0) emit(`vote:${label}`, Math.log1p(scores[label]));
+  if (design.vote || design.handFeatures) {
+    const scores = emptyScores();
+    const hits = new Map<string, number>();
+    castVotes(input, (id, votes, factor) => {
+      for (const [label, weight] of Object.entries(votes) as Array<[keyof typeof scores, number]>) scores[label] += weight * factor;
+      hits.set(id, (hits.get(id) ?? 0) + factor);
+    });
+    if (design.vote) for (const label of TASKS) if (scores[label] > 0) emit(`vote:${label}`, design.voteScale * Math.log1p(scores[label]));
+    if (design.handFeatures) for (const [id, n] of hits) emit(`hand:${id}`, Math.log1p(n));
+  }
+  if (design.opening) {
+    const first = /[\p{L}\p{N}]+/u.exec(instruction.slice(0, 200).toLowerCase());
+    if (first !== null) emit(`first:${first[0]}`, 1);
+    const chars = input.latest.trim().length;
+    emit(`shape:chars_${chars < 40 ? "0" : chars < 120 ? "40" : chars < 400 ? "120" : "400"}`, 1);
   }
 
+  if (!design.shape) return;
   const latest = input.latest.trim();
   if (latest.includes("```")) emit("shape:fence", 1);
   emit(`shape:lines_${lineBucket(latest)}`, 1);

@@ -89,17 +89,8 @@ export function voteTask(input: TaskInput): TaskGuess {
   return { task, scores, features };
 }
 
-/** Each label's total vote, without the evidence: what the learned model reads. */
-export function voteScores(input: TaskInput): Record<Task, number> {
-  const scores = emptyScores();
-  castVotes(input, (_id, votes, factor) => {
-    for (const [label, weight] of Object.entries(votes) as Array<[Task, number]>) scores[label] += weight * factor;
-  });
-  return scores;
-}
-
 /** Calls `hit` once for every feature that fires in a part of the conversation, with that part's weight times the hit count. */
-function castVotes(input: TaskInput, hit: (id: string, votes: TaskFeature["votes"], factor: number) => void): void {
+export function castVotes(input: TaskInput, hit: (id: string, votes: TaskFeature["votes"], factor: number) => void): void {
   const { instruction, payload } = splitInstruction(input.latest);
   vote(instruction, WEIGHT.latest, hit);
   vote(payload, WEIGHT.latest * PAYLOAD_WEIGHT, hit);
