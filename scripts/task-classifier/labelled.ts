@@ -34,15 +34,20 @@ export interface LabelledSet {
   prompts: LabelledPrompt[];
 }
 
-export function readSet(path: string, name = basename(path, ".jsonl")): LabelledSet {
-  const prompts = readFileSync(path, "utf8")
+/** Every non-blank line of a JSONL file, parsed by `schema`; a bad line fails with its file and line number. */
+export function readJsonLines<T>(path: string, schema: z.ZodType<T>): T[] {
+  return readFileSync(path, "utf8")
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line, i) => {
-      const parsed = Line.safeParse(JSON.parse(line));
+      const parsed = schema.safeParse(JSON.parse(line));
       if (!parsed.success) throw new Error(`${path}:${i + 1}: ${parsed.error.issues[0]?.message ?? "bad line"}`);
-      return { id: parsed.data.id, task: parsed.data.task, input: taskInputOf(parsed.data.messages) };
+      return parsed.data;
     });
+}
+
+export function readSet(path: string, name = basename(path, ".jsonl")): LabelledSet {
+  const prompts = readJsonLines(path, Line).map((line) => ({ id: line.id, task: line.task, input: taskInputOf(line.messages) }));
   return { name, prompts };
 }
 

@@ -4,25 +4,26 @@ import { TASKS } from "./types.ts";
 /**
  * The learned task classifier's features, computed by this one function for training
  * (scripts/train-task-classifier.ts) and for inference (task.ts), so the two cannot drift.
- * `emit` receives each feature once, by name, with its value:
+ * `emit` receives each feature once, by name, with its value. The committed design:
  *
  * - `i:<w>`, `i:<w> <w>`: word unigrams and bigrams of the latest turn's instruction (its first
  *   line and a short last line, task-vote.ts#splitInstruction), value 1;
- * - `m:<w>`: words of the latest turn's material (the lines between), 0.5;
- * - `s:<w>`, `s:<w> <w>`: words of the system prompt, 1;
- * - `h:<w>`: words of the last few earlier turns, 0.5;
+ * - `m:<w>`: words of the latest turn's material (the lines between), 0.25;
+ * - `s:<w>`, `s:<w> <w>`: words and bigrams of the system prompt, 1;
+ * - `h:<w>`: words of the last few earlier turns, 0.25;
  * - `vote:<label>`: the hand-weighted vote for each label (task-vote.ts), log1p-scaled, so the
  *   priors it encodes (language names, code syntax, equations) carry over to wording the
  *   training prompts never used;
- * - `shape:...`: a code fence, the line count, a closing question mark, a pasted passage,
- *   non-Latin script, a system prompt or history being present.
+ * - `bias`.
  *
+ * The other switches of VectorDesign are variants that leave-one-set-out did not favour; they
+ * stay so `npm run eval:task -- --designs` can rerun the comparison in docs/routing.md.
  * Long turns are read in the same head and tail windows as the vote. Numbers become `0`, so
  * "3 apples" and "17 apples" share a feature.
  */
 export type FeatureSink = (name: string, value: number) => void;
 
-/** The feature set; the defaults are what the committed model was trained with (docs/routing.md lists the variants tried). */
+/** The feature set; DEFAULT_DESIGN is what the committed model was trained with. */
 export interface VectorDesign {
   bigrams: boolean;
   /** Emit the hand vote's per-label scores, times `voteScale` (a larger scale lets them escape more of the L2 penalty than the words). */

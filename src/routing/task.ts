@@ -9,8 +9,9 @@ export type { TaskGuess, TaskInput } from "./task-vote.ts";
 /**
  * The task classifier: multinomial logistic regression over the features of task-vector.ts,
  * learned from the labelled prompts in data/routing-train by scripts/train-task-classifier.ts.
- * It replaced the hand-weighted vote (task-vote.ts), which reached 53-70% on sets nobody had
- * tuned it for; docs/routing.md has the figures and how to retrain.
+ * It replaced the hand-weighted vote (task-vote.ts), which scored 53-90% at first sight on sets
+ * nobody had tuned it for and is now one of its inputs; docs/routing.md has the figures and how
+ * to retrain.
  */
 
 /** The committed model file: weights row-major (one row of `labels.length` per feature), as integers over `scale`. */
