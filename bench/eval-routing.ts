@@ -6,10 +6,10 @@
  *
  *   npm run eval:routing -- [--file path.jsonl]      (TOLLGATE_URL, default http://127.0.0.1:8402)
  */
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { readJsonLines } from "../scripts/task-classifier/labelled.ts";
 import { TASKS } from "../src/catalog/schema.ts";
 import { atomicToUsd } from "../src/lib/money.ts";
 
@@ -30,14 +30,7 @@ type Route = z.infer<typeof Route>;
 const { values } = parseArgs({ options: { file: { type: "string" } } });
 const file = values.file ?? DEFAULT_FILE;
 const base = (process.env.TOLLGATE_URL ?? "http://127.0.0.1:8402").replace(/\/$/, "");
-const lines = readFileSync(file, "utf8")
-  .split("\n")
-  .filter((l) => l.trim() !== "")
-  .map((l, i) => {
-    const parsed = Line.safeParse(JSON.parse(l));
-    if (!parsed.success) throw new Error(`${file}:${i + 1}: ${parsed.error.issues[0]?.message ?? "bad line"}`);
-    return parsed.data;
-  });
+const lines = readJsonLines(file, Line);
 
 async function route(messages: unknown[], model: string): Promise<{ ok: true; route: Route } | { ok: false; status: number; message: string }> {
   let res: Response;

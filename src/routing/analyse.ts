@@ -2,7 +2,8 @@ import type { ChatMessage, ChatRequest } from "../call/chat-request.ts";
 import type { Capability } from "../catalog/schema.ts";
 import { complexityOf } from "./complexity.ts";
 import { countInputTokens } from "./input-tokens.ts";
-import { guessTask, type TaskInput } from "./task.ts";
+import { guessTask } from "./task.ts";
+import type { TaskInput } from "./task-vote.ts";
 import type { Analysis } from "./types.ts";
 
 export interface AnalyseOptions {
@@ -16,7 +17,7 @@ export interface AnalyseOptions {
 /** Pure analysis of a chat request: tokens, task, complexity and needed capabilities. */
 export function analyse(request: ChatRequest, options: AnalyseOptions = {}): Analysis {
   const { inputTokens, tokenCount } = countInputTokens(request.messages, options.exactTokens === true);
-  const turns = splitTurns(request.messages);
+  const turns = taskInputOf(request.messages);
   const guess = guessTask(turns);
   return {
     inputTokens,
@@ -51,7 +52,7 @@ export function textOf(message: ChatMessage): string {
 }
 
 /** The latest user turn, the system prompt and the turns before the latest one. */
-function splitTurns(messages: readonly ChatMessage[]): TaskInput {
+export function taskInputOf(messages: readonly ChatMessage[]): TaskInput {
   let latestIndex = -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]?.role === "user") {

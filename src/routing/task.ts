@@ -1,140 +1,85 @@
-import { TASK_FEATURES, type TaskFeature } from "./task-features.ts";
+import { z } from "zod";
+import committed from "./task-model.json" with { type: "json" };
+import { emptyScores, type TaskGuess, type TaskInput } from "./task-vote.ts";
+import { taskVector } from "./task-vector.ts";
 import { TASKS, type Task } from "./types.ts";
 
+export type { TaskGuess, TaskInput } from "./task-vote.ts";
+
 /**
- * The task classifier: a weighted vote of general features (task-features.ts) over the
- * conversation. The latest user turn dominates; the system prompt and recent history add
- * smaller votes, so "You are a translator" or a code block two turns back tilts a terse
- * follow-up. Below MIN_SCORE nothing asked for a task, which is what `chat` means.
+ * The task classifier: multinomial logistic regression over the features of task-vector.ts,
+ * learned from the labelled prompts in data/routing-train by scripts/train-task-classifier.ts.
+ * It replaced the hand-weighted vote (task-vote.ts), which scored 53-90% at first sight on sets
+ * nobody had tuned it for and is now one of its inputs; docs/routing.md has the figures and how
+ * to retrain.
  */
 
-export interface TaskInput {
-  /** The latest user turn's text. */
-  latest: string;
-  /** System and developer messages, joined. */
-  system: string;
-  /** Earlier turns, oldest first. */
-  history: ReadonlyArray<{ role: "user" | "assistant"; text: string }>;
+/** The committed model file: weights row-major (one row of `labels.length` per feature), as integers over `scale`. */
+export const TaskModel = z.object({
+  format: z.literal(1),
+  /** sha256 of the training files, so a test can tell when the data changed without a retrain. */
+  dataHash: z.string(),
+  trainedOn: z.array(z.string()),
+  trainAccuracy: z.number(),
+  options: z.record(z.string(), z.union([z.number(), z.boolean()])),
+  labels: z.array(z.enum(TASKS)).length(TASKS.length),
+  scale: z.number().positive(),
+  features: z.array(z.string()),
+  weights: z.array(z.number()),
+});
+export type TaskModel = z.infer<typeof TaskModel>;
+
+/** How many of the strongest features a guess names. */
+const NAMED_FEATURES = 3;
+
+export class TaskClassifier {
+  readonly #labels: readonly Task[];
+  readonly #rows = new Map<string, number>();
+  readonly #weights: Float64Array;
+
+  constructor(model: TaskModel) {
+    const width = model.labels.length;
+    if (model.weights.length !== model.features.length * width) throw new Error(`task model: ${model.weights.length} weights for ${model.features.length} features x ${width} labels`);
+    this.#labels = model.labels;
+    model.features.forEach((name, i) => this.#rows.set(name, i * width));
+    this.#weights = Float64Array.from(model.weights, (w) => w / model.scale);
+  }
+
+  /** The most probable label; `scores` are the softmax probabilities, `features` the names that added most to the winner's logit. */
+  guess(input: TaskInput): TaskGuess {
+    const width = this.#labels.length;
+    const logits = new Float64Array(width);
+    const matched: Array<{ name: string; value: number; row: number }> = [];
+    taskVector(input, (name, value) => {
+      const row = this.#rows.get(name);
+      if (row === undefined) return;
+      for (let k = 0; k < width; k++) logits[k] = (logits[k] ?? 0) + value * (this.#weights[row + k] ?? 0);
+      matched.push({ name, value, row });
+    });
+
+    let best = 0;
+    for (let k = 1; k < width; k++) if ((logits[k] ?? 0) > (logits[best] ?? 0)) best = k;
+    const scores = emptyScores();
+    const top = logits[best] ?? 0;
+    let total = 0;
+    for (let k = 0; k < width; k++) total += Math.exp((logits[k] ?? 0) - top);
+    this.#labels.forEach((label, k) => {
+      scores[label] = Math.exp((logits[k] ?? 0) - top) / total;
+    });
+
+    const features = matched
+      .map((m) => ({ name: m.name, contribution: m.value * (this.#weights[m.row + best] ?? 0) }))
+      .filter((m) => m.name !== "bias" && m.contribution > 0)
+      .sort((a, b) => b.contribution - a.contribution)
+      .slice(0, NAMED_FEATURES)
+      .map((m) => m.name);
+    return { task: this.#labels[best] ?? "chat", scores, features };
+  }
 }
 
-export interface TaskGuess {
-  task: Task;
-  /** Each label's score (0 when no feature voted for it). */
-  scores: Record<Task, number>;
-  /** Features that voted for the winning label, strongest first. */
-  features: string[];
-}
-
-/** Votes below this are too weak to name a task: the request is conversation. */
-export const MIN_SCORE = 1.5;
-
-const WEIGHT = { latest: 1, system: 0.75, user: 0.3, assistant: 0.2 } as const;
-/**
- * Weight of the latest turn's payload (the lines between its first and last line): in "Sort
- * these questions into categories:\n1. Discuss...\n2. Explain..." the questions are material,
- * and their wording must not outvote the instruction that frames them.
- */
-const PAYLOAD_WEIGHT = 0.35;
-/** A last line this short reads as an instruction after a passage ("Translate the above."). */
-const TRAILING_INSTRUCTION_CHARS = 300;
-/** A last line that is a list item, a quote, a table row or a fence is more material, not an instruction. */
-const MATERIAL_LINE = /^\s*(?:\d+[.)]|[a-z][.)]\s|[-*•>|"'“]|```)/i;
-/** Only the last few earlier turns inform the guess; older ones are a different topic as often as not. */
-const HISTORY_TURNS = 4;
-
-/**
- * The instruction of a long prompt sits at its head ("Summarise the following: ...") or its
- * tail ("... Translate the above into French"), so the features read those windows only. The
- * classifier then costs the same for a 200-token and a 20,000-token prompt.
- */
-const HEAD_CHARS = 1_500;
-const TAIL_CHARS = 500;
-
-/** Tie order: the more specific label wins a tie. */
-const TIE_ORDER: readonly Task[] = ["translation", "summarization", "classification", "extraction", "code", "math", "reasoning", "creative", "qa", "chat"];
+// Parsed once at load: the file is generated, but a hand edit or a merge must fail loudly here.
+const classifier = new TaskClassifier(TaskModel.parse(committed));
 
 export function guessTask(input: TaskInput): TaskGuess {
-  const scores = emptyScores();
-  const evidence = new Map<Task, Array<{ id: string; weight: number }>>();
-  const { instruction, payload } = splitInstruction(input.latest);
-  vote(instruction, WEIGHT.latest, scores, evidence);
-  vote(payload, WEIGHT.latest * PAYLOAD_WEIGHT, scores, evidence);
-  // A fence anywhere in the latest turn is structure, not wording: it counts in full.
-  if (!instruction.includes("```") && payload.includes("```")) add("code_fence", { code: 2 * (1 - PAYLOAD_WEIGHT) }, 1, scores, evidence);
-  if (input.system !== "") vote(input.system, WEIGHT.system, scores, evidence);
-  for (const turn of input.history.slice(-HISTORY_TURNS)) vote(turn.text, WEIGHT[turn.role], scores, evidence);
-
-  let task: Task = "chat";
-  let best = 0;
-  for (const label of TIE_ORDER) {
-    if (scores[label] > best) {
-      best = scores[label];
-      task = label;
-    }
-  }
-  if (best < MIN_SCORE) task = "chat";
-  const features = (evidence.get(task) ?? [])
-    .sort((a, b) => b.weight - a.weight)
-    .map((e) => e.id)
-    .filter((id, i, all) => all.indexOf(id) === i);
-  return { task, scores, features };
-}
-
-function emptyScores(): Record<Task, number> {
-  const scores = {} as Record<Task, number>;
-  for (const task of TASKS) scores[task] = 0;
-  return scores;
-}
-
-/**
- * The first line states the task and the last line may restate it; what lies between is the
- * material the task works on. A one- or two-line prompt is all instruction.
- */
-export function splitInstruction(text: string): { instruction: string; payload: string } {
-  const trimmed = text.trim();
-  const first = trimmed.indexOf("\n");
-  const last = trimmed.lastIndexOf("\n");
-  if (first < 0 || first === last) return { instruction: trimmed, payload: "" };
-  const head = trimmed.slice(0, first);
-  const tail = trimmed.slice(last + 1);
-  const body = trimmed.slice(first + 1, last);
-  if (tail.length > TRAILING_INSTRUCTION_CHARS || MATERIAL_LINE.test(tail)) return { instruction: head, payload: `${body}\n${tail}` };
-  return { instruction: `${head}\n${tail}`, payload: body };
-}
-
-function windowOf(text: string): string {
-  const trimmed = text.trim();
-  if (trimmed.length <= HEAD_CHARS + TAIL_CHARS) return trimmed.toLowerCase();
-  return `${trimmed.slice(0, HEAD_CHARS)}\n${trimmed.slice(-TAIL_CHARS)}`.toLowerCase();
-}
-
-function vote(text: string, turnWeight: number, scores: Record<Task, number>, evidence: Map<Task, Array<{ id: string; weight: number }>>): void {
-  if (text === "") return;
-  const window = windowOf(text);
-  for (const feature of TASK_FEATURES) {
-    // A fence anywhere in a long turn is structure, not wording: look for it in the whole text.
-    const hits = feature.id === "code_fence" ? (text.includes("```") ? 1 : 0) : hitsOf(feature, window);
-    if (hits > 0) add(feature.id, feature.votes, hits * turnWeight, scores, evidence);
-  }
-}
-
-function add(id: string, votes: TaskFeature["votes"], factor: number, scores: Record<Task, number>, evidence: Map<Task, Array<{ id: string; weight: number }>>): void {
-  for (const [label, weight] of Object.entries(votes) as Array<[Task, number]>) {
-    const added = weight * factor;
-    scores[label] += added;
-    const list = evidence.get(label) ?? [];
-    list.push({ id, weight: added });
-    evidence.set(label, list);
-  }
-}
-
-function hitsOf(feature: TaskFeature, text: string): number {
-  if (feature.requires !== undefined && !feature.requires.test(text)) return 0;
-  if (feature.cap === undefined) return feature.pattern.test(text) ? 1 : 0;
-  const seen = new Set<string>();
-  for (const match of text.matchAll(feature.pattern)) {
-    seen.add(match[0]);
-    if (seen.size >= feature.cap) break;
-  }
-  return seen.size;
+  return classifier.guess(input);
 }

@@ -1,0 +1,112 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { dataHash, EVAL_SETS, type LabelledPrompt, readEvalSets, readSet, trainingFiles } from "../scripts/task-classifier/labelled.ts";
+import { DEFAULT_TRAINING, train } from "../scripts/task-classifier/learn.ts";
+import { modelFileText } from "../scripts/task-classifier/model-file.ts";
+import { ChatRequest } from "../src/call/chat-request.ts";
+import { analyse } from "../src/routing/analyse.ts";
+import committed from "../src/routing/task-model.json" with { type: "json" };
+import { guessTask, TaskModel } from "../src/routing/task.ts";
+import type { TaskInput } from "../src/routing/task-vote.ts";
+import { TASKS, type Task } from "../src/routing/types.ts";
+
+const MODEL_PATH = fileURLToPath(new URL("../src/routing/task-model.json", import.meta.url));
+const taskOf = (messages: unknown[]) => analyse(ChatRequest.parse({ messages })).task;
+const ask = (content: string) => taskOf([{ role: "user", content }]);
+const prompt = (id: string, task: Task, latest: string, system = ""): LabelledPrompt => ({ id, task, input: { latest, system, history: [] } });
+
+/** Text as a person would compare it: case and runs of white space do not make a prompt new. */
+const normalised = (input: TaskInput) => [input.system, ...input.history.map((t) => t.text), input.latest].join("\n").toLowerCase().replace(/\s+/g, " ").trim();
+
+describe("learned task classifier", () => {
+  it("trains deterministically: the same prompts twice give identical weights", () => {
+    const tiny = [
+      prompt("1", "translation", "Translate this into French: the train is late."),
+      prompt("2", "translation", "How do you say thank you in Japanese?"),
+      prompt("3", "code", "Write a Python function that reverses a linked list."),
+      prompt("4", "code", "Fix this bug:\n```js\nconst x = undefined.foo;\n```"),
+      prompt("5", "chat", "hi, how are you today?"),
+      prompt("6", "chat", "thanks, that was fun to talk about"),
+    ];
+    const options = { ...DEFAULT_TRAINING, minPrompts: 1, epochs: 40 };
+    const first = train(tiny, options);
+    const second = train(tiny, options);
+    expect(second).toEqual(first);
+    expect(first.weights.some((w) => w !== 0)).toBe(true);
+  });
+
+  it("ships a model trained on the committed training data (rerun npm run train:task after changing it)", () => {
+    const files = trainingFiles();
+    expect(committed.trainedOn).toEqual(files.map((f) => f.split("/").pop()));
+    expect(committed.dataHash).toBe(dataHash(files));
+  });
+
+  it("ships exactly the model that training on that data produces", () => {
+    const prompts = trainingFiles().flatMap((file) => readSet(file).prompts);
+    const model = train(prompts);
+    model.dataHash = committed.dataHash;
+    model.trainedOn = committed.trainedOn;
+    expect(modelFileText(model) === readFileSync(MODEL_PATH, "utf8"), "the committed model differs from a retrain: run npm run train:task").toBe(true);
+  });
+
+  it("keeps the model file small and valid", () => {
+    expect(readFileSync(MODEL_PATH).length).toBeLessThan(500 * 1024);
+    expect(TaskModel.safeParse(committed).success).toBe(true);
+  });
+
+  it("never trains on an evaluation prompt", () => {
+    const evalSets = readEvalSets();
+    expect(evalSets.length).toBeGreaterThanOrEqual(EVAL_SETS.length - 1); // MT-Bench may be absent outside this workplace
+    const evaluated = new Map<string, string>();
+    for (const set of evalSets) for (const p of set.prompts) evaluated.set(normalised(p.input), `${set.name}/${p.id}`);
+    const leaks = trainingFiles()
+      .flatMap((file) => readSet(file).prompts)
+      .filter((p) => evaluated.has(normalised(p.input)) || evaluated.has(normalised({ ...p.input, system: "", history: [] })))
+      .map((p) => p.id);
+    expect(leaks).toEqual([]);
+  });
+
+  it("gives every label a probability, summing to 1", () => {
+    const { scores } = guessTask({ latest: "Summarise this thread for me", system: "", history: [] });
+    expect(Object.keys(scores).sort()).toEqual([...TASKS].sort());
+    expect(Object.values(scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+  });
+});
+
+describe("learned task classifier: behaviour", () => {
+  it("reads a code fence with a stack trace as code", () => {
+    const trace = "Traceback (most recent call last):\n  File \"app.py\", line 12, in <module>\n    main()\nKeyError: 'user_id'";
+    expect(ask(`Getting this when I run it, any idea?\n\`\`\`\n${trace}\n\`\`\``)).toBe("code");
+  });
+
+  it("reads 'translate ... into French' as translation", () => {
+    expect(ask("Please translate the following note into French: the meeting moved to Thursday at ten.")).toBe("translation");
+  });
+
+  it("lets a translation-engine system prompt label a bare sentence", () => {
+    expect(
+      taskOf([
+        { role: "system", content: "You are a translation engine. Render every user message in German. Output only the translation." },
+        { role: "user", content: "The invoice is attached and payment is due by the end of the month." },
+      ]),
+    ).toBe("translation");
+  });
+
+  it("reads a request for a summary of a pasted passage as summarization", () => {
+    const passage = "The council voted to extend the bike lane network along the river, citing a rise in commuters. ".repeat(6);
+    expect(ask(`Give me a two-sentence summary of this:\n${passage}\nThanks!`)).toBe("summarization");
+  });
+
+  it("reads a sentiment question as classification", () => {
+    expect(ask("Is this review positive, negative or neutral? \"Arrived on time, works as described, nothing special.\"")).toBe("classification");
+  });
+
+  it("reads an equation to solve as math", () => {
+    expect(ask("Solve for x: 3x + 7 = 22")).toBe("math");
+  });
+
+  it("reads a greeting as chat", () => {
+    expect(ask("hey! how's your day going?")).toBe("chat");
+  });
+});
