@@ -64,6 +64,9 @@ if (values.designs) {
     ["l2 0.01", { l2: 0.01 }],
     ["l2 0.03", { l2: 0.03 }],
     ["min prompts 2", { minPrompts: 2 }],
+    ["word stems", { design: { ...DEFAULT_DESIGN, stems: true } }],
+    ["CJK character bigrams", { design: { ...DEFAULT_DESIGN, cjkBigrams: true } }],
+    ["word stems and CJK bigrams", { design: { ...DEFAULT_DESIGN, stems: true, cjkBigrams: true } }],
   ];
   console.log(`design variants, leave one set out (${sets.map((s) => s.name).join(", ")}):`);
   console.log(`  ${"hand-weighted vote (no training)".padEnd(36)}${summary(sets.map((s) => ({ rows: score(s, voteTask) })))}`);

@@ -26,7 +26,7 @@ const user = (content: unknown) => request({ messages: [{ role: "user", content 
 describe("task classifier", () => {
   // routing-heldout: written before the classifier was tuned; routing-fresh and routing-final
   // were written later, each before the tuning round that followed it (docs/routing.md).
-  it.each(["routing-heldout.jsonl", "routing-fresh.jsonl", "routing-final.jsonl", "routing-spot.jsonl"])("labels at least 80%% of %s correctly", (file) => {
+  it.each(["routing-heldout.jsonl", "routing-fresh.jsonl", "routing-final.jsonl", "routing-spot.jsonl", "routing-mixed.jsonl"])("labels at least 80%% of %s correctly", (file) => {
     const rows = labelled(file);
     const misses = rows.filter((row) => analyse(ChatRequest.parse({ messages: row.messages })).task !== row.task);
     expect(1 - misses.length / rows.length, `misses: ${misses.map((m) => m.id).join(", ")}`).toBeGreaterThanOrEqual(0.8);

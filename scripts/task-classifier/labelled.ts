@@ -18,7 +18,7 @@ export const TRAIN_DIR = fileURLToPath(new URL("../../data/routing-train/", impo
  */
 export const EVAL_SETS: ReadonlyArray<{ name: string; path: string }> = [
   { name: "MT-Bench", path: fileURLToPath(new URL("../../../shared/data/routing-dev/mt_bench.jsonl", import.meta.url)) },
-  ...["heldout", "fresh", "final", "spot"].map((name) => ({ name: `routing-${name}`, path: fileURLToPath(new URL(`../../test/fixtures/routing-${name}.jsonl`, import.meta.url)) })),
+  ...["heldout", "fresh", "final", "spot", "mixed"].map((name) => ({ name: `routing-${name}`, path: fileURLToPath(new URL(`../../test/fixtures/routing-${name}.jsonl`, import.meta.url)) })),
 ];
 
 const Line = z.object({ id: z.string(), task: Task, messages: z.array(ChatMessage).min(1) });

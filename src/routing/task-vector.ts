@@ -37,9 +37,13 @@ export interface VectorDesign {
   shape: boolean;
   materialWeight: number;
   historyWeight: number;
+  /** Emit `i~<first 5 letters>` of the instruction's longer words: resumir/résumer, traduire/traducir, classify/clasifica share a stem. */
+  stems: boolean;
+  /** Emit character bigrams of CJK, Hangul and Thai runs, which have no spaces between words (翻訳, 总结, 분류). */
+  cjkBigrams: boolean;
 }
 
-export const DEFAULT_DESIGN: Readonly<VectorDesign> = { bigrams: true, vote: true, voteScale: 1, handFeatures: false, opening: false, shape: false, materialWeight: 0.25, historyWeight: 0.25 };
+export const DEFAULT_DESIGN: Readonly<VectorDesign> = { bigrams: true, vote: true, voteScale: 1, handFeatures: false, opening: false, shape: false, materialWeight: 0.25, historyWeight: 0.25, stems: false, cjkBigrams: false };
 
 const WORD = /[\p{L}\p{N}]+(?:['’]\p{L}+)?/gu;
 const DIGITS = /^\p{N}+$/u;
@@ -60,6 +64,7 @@ export function taskVector(input: TaskInput, emit: FeatureSink, design: Readonly
   emit("bias", 1);
   const { instruction, payload } = splitInstruction(input.latest);
   words(instruction, "i:", 1, design.bigrams, once);
+  if (design.stems || design.cjkBigrams) subwords(instruction, design, once);
   words(payload, "m:", design.materialWeight, false, once);
   if (input.system !== "") words(input.system, "s:", 1, design.bigrams, once);
   for (const turn of input.history.slice(-HISTORY_TURNS)) words(turn.text, "h:", design.historyWeight, false, once);
@@ -100,6 +105,26 @@ function words(text: string, prefix: string, value: number, bigrams: boolean, em
     emit(prefix + word, value);
     if (bigrams && previous !== "") emit(`${prefix}${previous} ${word}`, value);
     previous = word;
+  }
+}
+
+const STEM_LETTERS = 5;
+const UNSPACED_RUN = /[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,}/gu;
+
+function subwords(text: string, design: Readonly<VectorDesign>, emit: FeatureSink): void {
+  if (text === "") return;
+  const window = windowOf(text);
+  if (design.stems) {
+    for (const match of window.matchAll(WORD)) {
+      const word = match[0];
+      if (word.length > STEM_LETTERS && !DIGITS.test(word)) emit(`i~${word.slice(0, STEM_LETTERS)}`, 1);
+    }
+  }
+  if (design.cjkBigrams) {
+    for (const match of window.matchAll(UNSPACED_RUN)) {
+      const run = match[0];
+      for (let i = 0; i + 1 < run.length; i++) emit(`i~${run.slice(i, i + 2)}`, 1);
+    }
   }
 }
 
