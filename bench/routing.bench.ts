@@ -11,9 +11,11 @@ import { CatalogIndex } from "../src/catalog/index.ts";
 import { loadCatalog } from "../src/catalog/load.ts";
 import { countTokens, preloadTokenizer } from "../src/lib/tokenizer.ts";
 import { priceCall } from "../src/payment/pricing.ts";
-import { analyse } from "../src/routing/analyse.ts";
+import { analyse, taskInputOf } from "../src/routing/analyse.ts";
 import { decide } from "../src/routing/decide.ts";
 import { EMPTY_HEALTH } from "../src/routing/health.ts";
+import { guessTask } from "../src/routing/task.ts";
+import { voteTask } from "../src/routing/task-vote.ts";
 import type { Candidate, Strategy } from "../src/routing/types.ts";
 
 const iterations = Number(process.argv[2] ?? 2_000);
@@ -63,4 +65,15 @@ measure("explicit gpt-4o: analyse (exact o200k) + decide", (i) => {
 measure("short prompt (MT-Bench-sized, exact o200k) auto:cost", (i) => {
   const request = ChatRequest.parse({ messages: [{ role: "user", content: `Write a function to find the majority element in an array. #${i}` }] });
   decide({ analysis: analyse(request), requestedModel: "auto", defaultStrategy: "cost", models: catalog.models(), priceOf });
+});
+
+// Where the long prompt's time goes: the classifier (of which the hand vote it reads as features) and decide alone.
+// (Parsing and splitting the turns, inside the timed region here, take about 1 µs.)
+const inputOf = (i: number) => taskInputOf(requestFor(i, "auto").messages);
+console.log("\nparts, long prompt:");
+measure("  task classifier (guessTask)", (i) => guessTask(inputOf(i)));
+measure("  of which the hand vote (voteTask)", (i) => voteTask(inputOf(i)));
+const longAnalysis = analyse(requestFor(0, "auto:balanced"));
+measure("  decide auto:balanced alone", () => {
+  decide({ analysis: longAnalysis, requestedModel: "auto:balanced", defaultStrategy: "cost", models: catalog.models(), health: EMPTY_HEALTH, priceOf });
 });

@@ -70,7 +70,7 @@ export function train(prompts: readonly LabelledPrompt[], options: Readonly<Trai
 
 function vectorOf(prompt: LabelledPrompt, design: Readonly<VectorDesign>): Map<string, number> {
   const vector = new Map<string, number>();
-  taskVector(prompt.input, (name, value) => vector.set(name, value), design);
+  taskVector(prompt.input, (name, value) => vector.has(name) || vector.set(name, value), design);
   return vector;
 }
 

@@ -4,7 +4,7 @@ import { TASKS } from "./types.ts";
 /**
  * The learned task classifier's features, computed by this one function for training
  * (scripts/train-task-classifier.ts) and for inference (task.ts), so the two cannot drift.
- * `emit` receives each feature once, by name, with its value. The committed design:
+ * `emit` receives each feature by name with its value. The committed design:
  *
  * - `i:<w>`, `i:<w> <w>`: word unigrams and bigrams of the latest turn's instruction (its first
  *   line and a short last line, task-vote.ts#splitInstruction), value 1;
@@ -52,15 +52,14 @@ const NON_LATIN = /[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\
 /** A passage this long between the instruction lines is material to work on. */
 const PASSAGE_CHARS = 200;
 
+/**
+ * A prompt repeats words, so `emit` may receive a name more than once; a feature counts once
+ * per prompt, at the value of its first emission, and the caller keeps track (the trainer in a
+ * map of the prompt's features, the classifier by feature row), which costs far less than a set
+ * of every name here.
+ */
 export function taskVector(input: TaskInput, emit: FeatureSink, design: Readonly<VectorDesign> = DEFAULT_DESIGN): void {
-  // One prompt repeats words; each named feature counts once, at the value of its first emission.
-  const seen = new Set<string>();
-  const once: FeatureSink = (name, value) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    emit(name, value);
-  };
-
+  const once = emit;
   emit("bias", 1);
   const { instruction, payload } = splitInstruction(input.latest);
   words(instruction, "i:", 1, design.bigrams, once);

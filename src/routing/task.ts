@@ -36,6 +36,17 @@ export class TaskClassifier {
   readonly #labels: readonly Task[];
   readonly #rows = new Map<string, number>();
   readonly #weights: Float64Array;
+  /**
+   * Per-call scratch, reused so a guess allocates next to nothing (it runs on every request,
+   * and garbage here shows up as p99 latency): `#seenIn[feature] === #call` marks a feature
+   * already counted in this call; the matched features' rows, values and names, in order.
+   */
+  readonly #seenIn: Uint32Array;
+  #call = 0;
+  #matchedRows = new Int32Array(256);
+  #matchedValues = new Float64Array(256);
+  readonly #matchedNames: string[] = [];
+  #matched = 0;
 
   constructor(model: TaskModel) {
     const width = model.labels.length;
@@ -43,18 +54,24 @@ export class TaskClassifier {
     this.#labels = model.labels;
     model.features.forEach((name, i) => this.#rows.set(name, i * width));
     this.#weights = Float64Array.from(model.weights, (w) => w / model.scale);
+    this.#seenIn = new Uint32Array(model.features.length);
   }
 
   /** The most probable label; `scores` are the softmax probabilities, `features` the names that added most to the winner's logit. */
   guess(input: TaskInput): TaskGuess {
     const width = this.#labels.length;
+    const weights = this.#weights;
     const logits = new Float64Array(width);
-    const matched: Array<{ name: string; value: number; row: number }> = [];
+    this.#call = this.#call === 0xffffffff ? 1 : this.#call + 1;
+    this.#matched = 0;
     taskVector(input, (name, value) => {
       const row = this.#rows.get(name);
       if (row === undefined) return;
-      for (let k = 0; k < width; k++) logits[k] = (logits[k] ?? 0) + value * (this.#weights[row + k] ?? 0);
-      matched.push({ name, value, row });
+      const feature = row / width;
+      if (this.#seenIn[feature] === this.#call) return; // a repeated word counts once
+      this.#seenIn[feature] = this.#call;
+      for (let k = 0; k < width; k++) logits[k] = (logits[k] ?? 0) + value * (weights[row + k] ?? 0);
+      this.#remember(name, value, row);
     });
 
     let best = 0;
@@ -66,14 +83,37 @@ export class TaskClassifier {
     this.#labels.forEach((label, k) => {
       scores[label] = Math.exp((logits[k] ?? 0) - top) / total;
     });
+    return { task: this.#labels[best] ?? "chat", scores, features: this.#strongest(best) };
+  }
 
-    const features = matched
-      .map((m) => ({ name: m.name, contribution: m.value * (this.#weights[m.row + best] ?? 0) }))
-      .filter((m) => m.name !== "bias" && m.contribution > 0)
-      .sort((a, b) => b.contribution - a.contribution)
-      .slice(0, NAMED_FEATURES)
-      .map((m) => m.name);
-    return { task: this.#labels[best] ?? "chat", scores, features };
+  #remember(name: string, value: number, row: number): void {
+    const i = this.#matched++;
+    if (i === this.#matchedRows.length) {
+      const rows = new Int32Array(i * 2);
+      rows.set(this.#matchedRows);
+      this.#matchedRows = rows;
+      const values = new Float64Array(i * 2);
+      values.set(this.#matchedValues);
+      this.#matchedValues = values;
+    }
+    this.#matchedRows[i] = row;
+    this.#matchedValues[i] = value;
+    this.#matchedNames[i] = name;
+  }
+
+  /** The names of the matched features that added most to label `k`'s logit, strongest first. */
+  #strongest(k: number): string[] {
+    const top: Array<{ name: string; contribution: number }> = [];
+    for (let i = 0; i < this.#matched; i++) {
+      const name = this.#matchedNames[i] ?? "";
+      const contribution = (this.#matchedValues[i] ?? 0) * (this.#weights[(this.#matchedRows[i] ?? 0) + k] ?? 0);
+      if (name === "bias" || !(contribution > 0)) continue;
+      if (top.length === NAMED_FEATURES && contribution <= (top[NAMED_FEATURES - 1]?.contribution ?? 0)) continue;
+      top.push({ name, contribution });
+      top.sort((a, b) => b.contribution - a.contribution);
+      if (top.length > NAMED_FEATURES) top.pop();
+    }
+    return top.map((t) => t.name);
   }
 }
 
