@@ -34,9 +34,9 @@ while (countTokens(body) < 1_950) body += paragraph;
 const prompt = `${body}\nSummarize the incident above in three bullet points for the engineering leads, and suggest one fix.`;
 
 /**
- * Wall time per call, and the thread's own CPU time per call (process.cpuUsage, µs resolution):
- * on a shared machine the wall p99 is mostly time the thread spent descheduled, which the CPU
- * figure leaves out (garbage collection on this thread stays in both).
+ * Wall time per call, and the process's CPU time per call (process.cpuUsage, µs resolution;
+ * all of the process's threads, so V8's background GC and compiler threads count too). Time
+ * the process spent descheduled on a busy machine is in the wall figure only.
  */
 function measure(label: string, run: (i: number) => void): void {
   for (let i = 0; i < 200; i++) run(i); // warm-up: JIT and regex compilation
