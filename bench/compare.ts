@@ -4,7 +4,7 @@
  *   direct          the fake upstream itself (`bench/upstream-main.ts`, its own process)
  *   Portkey         `build/start-server.js` of the pinned package, provider openai, custom host
  *                   at the fake: a pure pass-through, the baseline for every ratio
- *   Tollgate 402    `node --import tsx src/main.ts`, zero config (devnet, in-process
+ *   Tollgate 402    `node dist/main.js` with the flags `npm start` uses, zero config (devnet, in-process
  *                   facilitator), OPENAI_BASE_URL at the fake; unpaid requests
  *   Tollgate paid   the same gateway with a fresh pre-signed EIP-3009 authorization per call,
  *                   non-streaming and streaming; and once more with the facilitator in another
@@ -33,6 +33,7 @@ import { readDevnetClock } from "./devnet-clock.ts";
 import { timeFirstByte, type FirstByteRequest, type FirstByteSample } from "./first-byte.ts";
 import { DEV_USDC_DOMAIN } from "../src/devnet/contracts.ts";
 import { findFreePort as freePort } from "../src/devnet/hardhat.ts";
+import { gatewayNodeArgs } from "./gateway-command.ts";
 import type { LoadDriver, LoadResult, LoadSpec } from "./load-driver.ts";
 import { percentiles } from "./percentiles.ts";
 import { memory } from "./proc-stats.ts";
@@ -91,6 +92,7 @@ for (const [name, value] of Object.entries(settings)) {
 const chatBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Write a haiku about tolls" }], max_tokens: 64 });
 const streamBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Write a haiku about tolls" }], max_tokens: 64, stream: true });
 
+const gatewayArgs = gatewayNodeArgs(REPO_ROOT);
 const abort = new AbortController();
 const scratch = mkdtempSync(join(tmpdir(), "tollgate-compare-"));
 const children = new ChildProcesses(scratch);
@@ -134,7 +136,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 async function startTollgate(name: string, env: Record<string, string>, profileDir: string | undefined): Promise<{ child: BenchChild; url: string }> {
   const port = await freePort();
   const profile = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
-  const child = children.spawn(name, process.execPath, [...profile, "--import", "tsx", "src/main.ts"], {
+  const child = children.spawn(name, process.execPath, [...profile, ...gatewayArgs], {
     cwd: REPO_ROOT,
     env: { ...cleanEnv(), PORT: String(port), LOG_LEVEL: "warn", DATA_DIR: mkdtempSync(join(scratch, `${name}-data-`)), ...env },
   });

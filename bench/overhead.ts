@@ -4,7 +4,7 @@
  *   402 path    POST Tollgate without payment (analyse, route, price, sign quote, challenge)
  *   paid        POST Tollgate with a fresh x402 payment (local checks, ledger reserve, facilitator
  *               verify + settle on the hardhat devnet, upstream call, ledger writes)
- * The gateway runs as a child process (`tsx src/main.ts`, zero-config devnet, OPENAI_BASE_URL at
+ * The gateway runs as a child process (as `npm start` runs it, zero-config devnet, OPENAI_BASE_URL at
  * the fake); this process drives one connection, alternating targets, and prints p50/p99.
  *
  *   npx tsx bench/overhead.ts [--iterations 400] [--paid 100]
@@ -20,6 +20,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import { base64Json, signAuthorization } from "../test/support/sign-payment.ts";
 import { startBenchUpstream } from "./fake-upstream.ts";
+import { gatewayNodeArgs } from "./gateway-command.ts";
 
 const { values } = parseArgs({ options: { iterations: { type: "string", default: "400" }, paid: { type: "string", default: "100" } } });
 const ITERATIONS = Number(values.iterations);
@@ -60,7 +61,7 @@ const DevInfo = z.object({ asset: z.string(), payTo: z.string(), demoAgent: z.ob
 
 async function main(): Promise<void> {
   const upstream = await startBenchUpstream();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, gatewayNodeArgs(process.cwd()), {
     env: { ...process.env, PORT: String(PORT), LOG_LEVEL: "warn", OPENAI_API_KEY: "sk-bench", OPENAI_BASE_URL: upstream.url, DATA_DIR: mkdtempSync(join(tmpdir(), "tollgate-bench-")) },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -54,7 +54,7 @@ export interface ProfileSummary {
   idleMs: number;
   selfTop: Hotspot[];
   byFile: Hotspot[];
-  /** Functions under src/, by inclusive time: what the project's own code is responsible for. */
+  /** Functions under src/ (or bundled from it into dist/), by inclusive time: what the project's own code is responsible for. */
   projectInclusive: Hotspot[];
   /**
    * Every busy sample charged to the innermost src/ function on its stack (so library and
@@ -69,12 +69,20 @@ const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const SPECIAL = new Set(["(idle)", "(program)", "(garbage collector)", "(root)"]);
 
 /**
- * `file:function`, plus the line for packages' compiled JavaScript. Project files run through
- * tsx, whose output positions do not match the TypeScript source, so their line is left out.
+ * The gateway runs as dist/main.js, the bundle of src/ (scripts/build.mjs): its functions keep
+ * their source names, so they count as project code like src/ files run through tsx.
+ */
+function isProject(file: string): boolean {
+  return ["src/", "dist/", "bench/", "test/"].some((folder) => file.startsWith(folder));
+}
+
+/**
+ * `file:function`, plus the line for packages' compiled JavaScript and for the bundle. Files run
+ * through tsx, whose output positions do not match the TypeScript source, get no line.
  */
 function frameName(file: string, functionName: string, lineNumber: number): string {
-  const project = file.startsWith("src/") || file.startsWith("bench/") || file.startsWith("test/");
-  return `${file || "(builtin)"}:${functionName || "(anonymous)"}${project ? "" : `:${lineNumber + 1}`}`;
+  const line = !isProject(file) || file.startsWith("dist/");
+  return `${file || "(builtin)"}:${functionName || "(anonymous)"}${line ? `:${lineNumber + 1}` : ""}`;
 }
 
 /** `/…/node_modules/@noble/curves/esm/abstract/weierstrass.js` -> `@noble/curves/esm/abstract/weierstrass.js`. */
@@ -90,7 +98,7 @@ function fileOf(url: string): string {
 function ownerOf(file: string): string {
   if (file === "") return "(native or V8 builtin)";
   if (file.startsWith("node:")) return "node: (core)";
-  if (file.startsWith("src/") || file.startsWith("bench/") || file.startsWith("test/")) return file;
+  if (isProject(file)) return file;
   const parts = file.split("/");
   return parts[0]?.startsWith("@") === true ? `${parts[0]}/${parts[1] ?? ""}` : (parts[0] ?? file);
 }
@@ -135,7 +143,7 @@ export function summariseProfile(profile: CpuProfile, windows: readonly TimeWind
       if (frame === undefined) break;
       const frameFile = fileOf(frame.url);
       if (viaPackage === undefined && frame.url.includes("/node_modules/")) viaPackage = ownerOf(frameFile);
-      if (!frameFile.startsWith("src/")) continue;
+      if (!frameFile.startsWith("src/") && !frameFile.startsWith("dist/")) continue;
       const frameKey = frameName(frameFile, frame.functionName, frame.lineNumber);
       caller ??= frameKey;
       if (seen.has(frameKey)) continue;

@@ -1,31 +1,41 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { z } from "zod";
+import { BytePairEncoder } from "./byte-pair-encoder.ts";
 
 /**
  * Token counts with the o200k_base encoding (GPT-4o, GPT-4.1, o-series). For other vendors'
  * models it is an estimate: close enough to quote a price and to stand in for a missing usage
  * block, never a substitute for the upstream's own count.
  *
- * The encoder is gpt-tokenizer's o200k_base: the same token ids as OpenAI's tiktoken (checked
- * against js-tiktoken in src/lib/tokenizer.test.ts), at about 60 MB of memory instead of
- * js-tiktoken's 170 MB and about six times faster per call here (bench/README.md).
+ * The ranks are OpenAI's o200k_base.tiktoken file (as shipped in gpt-tokenizer's data/), held by
+ * lib/byte-pair-encoder.ts in typed arrays: about 6 MB, where gpt-tokenizer's own encoder cost
+ * about 60 MB of RSS (bench/README.md). The token ids are checked against js-tiktoken (a port of
+ * OpenAI's tiktoken) in src/lib/tokenizer.test.ts.
  */
 
-interface O200k {
-  encode(text: string, options?: { disallowedSpecial?: Set<string> }): number[];
-  decode(tokens: Iterable<number>): string;
-}
-const Encoder = z.custom<O200k>((v) => typeof v === "object" && v !== null && "encode" in v && "decode" in v);
+/** o200k_base's pre-tokenisation pattern, as in tiktoken's tiktoken_ext/openai_public.py. */
+const O200K_SPLIT = new RegExp(
+  [
+    String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?`,
+    String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?`,
+    String.raw`\p{N}{1,3}`,
+    String.raw` ?[^\s\p{L}\p{N}]+[\r\n/]*`,
+    String.raw`\s*[\r\n]+`,
+    String.raw`\s+(?!\S)`,
+    String.raw`\s+`,
+  ].join("|"),
+  "gu",
+);
 
-// Loading the BPE tables takes a noticeable moment: load on first use (synchronously, through
-// require) so importing this module stays cheap; servers call preloadTokenizer() at start so the
-// first request does not pay for it either.
-let encoder: O200k | undefined;
+// Reading the ranks takes a noticeable moment (~0.1 s): load on first use so importing this
+// module stays cheap; servers call preloadTokenizer() at start so the first request does not pay.
+let encoder: BytePairEncoder | undefined;
 
-function o200k(): O200k {
+function o200k(): BytePairEncoder {
   if (encoder === undefined) {
-    const require = createRequire(import.meta.url);
-    encoder = Encoder.parse(require("gpt-tokenizer/encoding/o200k_base"));
+    const ranksPath = createRequire(import.meta.url).resolve("gpt-tokenizer/data/o200k_base.tiktoken");
+    encoder = new BytePairEncoder(readFileSync(ranksPath), O200K_SPLIT);
   }
   return encoder;
 }
@@ -35,12 +45,9 @@ export function preloadTokenizer(): void {
   o200k();
 }
 
-/** No special tokens: agent text may legitimately contain "<|endoftext|>"; it is counted as text. */
-const NO_SPECIAL_TOKENS = new Set<string>();
-
-/** Token ids of `text`. Special-token text (e.g. "<|endoftext|>") is counted, never refused. */
+/** Token ids of `text`. Special-token text (e.g. "<|endoftext|>") is counted as text, never refused. */
 export function encodeTokens(text: string): number[] {
-  return o200k().encode(text, { disallowedSpecial: NO_SPECIAL_TOKENS });
+  return o200k().encode(text);
 }
 
 /** Text of token ids (inverse of encodeTokens). */
