@@ -19,6 +19,7 @@ const Compose = z.object({
   ),
 });
 const compose = Compose.parse(parse(readFileSync(join(root, "docker-compose.yml"), "utf8")));
+const packageScripts = z.object({ scripts: z.record(z.string(), z.string()) }).parse(JSON.parse(readFileSync(join(root, "package.json"), "utf8"))).scripts;
 
 describe("docker-compose.yml", () => {
   it("has the gateway, the devnet chain and a Postgres placeholder", () => {
@@ -32,7 +33,14 @@ describe("docker-compose.yml", () => {
       const context = join(root, service.build.context);
       expect(existsSync(context)).toBe(true);
       expect(existsSync(join(context, service.build.dockerfile))).toBe(true);
-      const files = (service.command ?? []).filter((arg) => /\.(c?js|m?ts)$|\//.test(arg));
+      const command = service.command ?? [];
+      if (command[0] === "npm") {
+        // `npm start` / `npm run <script>`: the script must exist.
+        const script = command[1] === "run" ? command[2] : command[1];
+        expect(Object.keys(packageScripts)).toContain(script);
+        return;
+      }
+      const files = command.filter((arg) => /\.(c?js|m?ts)$|\//.test(arg));
       expect(files.length).toBeGreaterThan(0);
       for (const file of files) expect(existsSync(join(context, file)), `${name}: ${file}`).toBe(true);
     });
