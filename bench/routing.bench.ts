@@ -33,27 +33,17 @@ let body = "";
 while (countTokens(body) < 1_950) body += paragraph;
 const prompt = `${body}\nSummarize the incident above in three bullet points for the engineering leads, and suggest one fix.`;
 
-/**
- * Wall time per call, and the process's CPU time per call (process.cpuUsage, µs resolution;
- * all of the process's threads, so V8's background GC and compiler threads count too). Time
- * the process spent descheduled on a busy machine is in the wall figure only.
- */
 function measure(label: string, run: (i: number) => void): void {
   for (let i = 0; i < 200; i++) run(i); // warm-up: JIT and regex compilation
-  const wall: number[] = [];
-  const cpu: number[] = [];
+  const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
-    const cpuStart = process.cpuUsage();
     const start = performance.now();
     run(i);
-    wall.push(performance.now() - start);
-    const used = process.cpuUsage(cpuStart);
-    cpu.push((used.user + used.system) / 1000);
+    times.push(performance.now() - start);
   }
-  const at = (times: number[], q: number) => (times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0).toFixed(3);
-  wall.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  console.log(`${label.padEnd(58)} p50 ${at(wall, 0.5)} ms   p99 ${at(wall, 0.99)} ms   CPU p50 ${at(cpu, 0.5)} ms   p99 ${at(cpu, 0.99)} ms`);
+  times.sort((a, b) => a - b);
+  const at = (q: number) => (times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0).toFixed(3);
+  console.log(`${label.padEnd(58)} p50 ${at(0.5)} ms   p99 ${at(0.99)} ms`);
 }
 
 console.log(`tokenizer load (once per process, excluded): ${loadMs.toFixed(0)} ms`);

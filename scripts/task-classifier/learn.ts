@@ -1,5 +1,5 @@
 import { TaskClassifier, type TaskModel } from "../../src/routing/task.ts";
-import { DEFAULT_DESIGN, taskVector, type VectorDesign } from "../../src/routing/task-vector.ts";
+import { DEFAULT_DESIGN, featureName, taskVector, type VectorDesign } from "../../src/routing/task-vector.ts";
 import { TASKS } from "../../src/routing/types.ts";
 import type { LabelledPrompt } from "./labelled.ts";
 
@@ -70,7 +70,14 @@ export function train(prompts: readonly LabelledPrompt[], options: Readonly<Trai
 
 function vectorOf(prompt: LabelledPrompt, design: Readonly<VectorDesign>): Map<string, number> {
   const vector = new Map<string, number>();
-  taskVector(prompt.input, (name, value) => vector.has(name) || vector.set(name, value), design);
+  taskVector(
+    prompt.input,
+    (prefix, term, value, next) => {
+      const name = featureName(prefix, term, next);
+      if (!vector.has(name)) vector.set(name, value);
+    },
+    design,
+  );
   return vector;
 }
 

@@ -1,5 +1,6 @@
 import { castVotes, emptyScores, HISTORY_TURNS, splitInstruction, type TaskInput, windowOf } from "./task-vote.ts";
 import { TASKS } from "./types.ts";
+import { forEachWord } from "./words.ts";
 
 /**
  * The learned task classifier's features, computed by this one function for training
@@ -21,7 +22,16 @@ import { TASKS } from "./types.ts";
  * Long turns are read in the same head and tail windows as the vote. Numbers become `0`, so
  * "3 apples" and "17 apples" share a feature.
  */
-export type FeatureSink = (name: string, value: number) => void;
+/**
+ * Receives one feature: its name is `prefix + term`, or `prefix + term + " " + next` for a
+ * bigram (featureName). The parts come apart so the classifier can look a word up without
+ * building a string for it on every request.
+ */
+export type FeatureSink = (prefix: string, term: string, value: number, next?: string) => void;
+
+export function featureName(prefix: string, term: string, next?: string): string {
+  return next === undefined ? prefix + term : `${prefix}${term} ${next}`;
+}
 
 /** The feature set; DEFAULT_DESIGN is what the committed model was trained with. */
 export interface VectorDesign {
@@ -45,7 +55,6 @@ export interface VectorDesign {
 
 export const DEFAULT_DESIGN: Readonly<VectorDesign> = { bigrams: true, vote: true, voteScale: 1, handFeatures: false, opening: false, shape: false, materialWeight: 0.25, historyWeight: 0.25, stems: false, cjkBigrams: false };
 
-const WORD = /[\p{L}\p{N}]+(?:['’]\p{L}+)?/gu;
 const DIGITS = /^\p{N}+$/u;
 /** Scripts other than Latin: a prompt carrying them is often about translating them. */
 const NON_LATIN = /[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/u;
@@ -60,7 +69,7 @@ const PASSAGE_CHARS = 200;
  */
 export function taskVector(input: TaskInput, emit: FeatureSink, design: Readonly<VectorDesign> = DEFAULT_DESIGN): void {
   const once = emit;
-  emit("bias", 1);
+  emit("bias", "", 1);
   const { instruction, payload } = splitInstruction(input.latest);
   words(instruction, "i:", 1, design.bigrams, once);
   if (design.stems || design.cjkBigrams) subwords(instruction, design, once);
@@ -75,36 +84,36 @@ export function taskVector(input: TaskInput, emit: FeatureSink, design: Readonly
       for (const [label, weight] of Object.entries(votes) as Array<[keyof typeof scores, number]>) scores[label] += weight * factor;
       hits.set(id, (hits.get(id) ?? 0) + factor);
     });
-    if (design.vote) for (const label of TASKS) if (scores[label] > 0) emit(`vote:${label}`, design.voteScale * Math.log1p(scores[label]));
-    if (design.handFeatures) for (const [id, n] of hits) emit(`hand:${id}`, Math.log1p(n));
+    if (design.vote) for (const label of TASKS) if (scores[label] > 0) emit("vote:", label, design.voteScale * Math.log1p(scores[label]));
+    if (design.handFeatures) for (const [id, n] of hits) emit("hand:", id, Math.log1p(n));
   }
   if (design.opening) {
     const first = /[\p{L}\p{N}]+/u.exec(instruction.slice(0, 200).toLowerCase());
-    if (first !== null) emit(`first:${first[0]}`, 1);
+    if (first !== null) emit("first:", first[0], 1);
     const chars = input.latest.trim().length;
-    emit(`shape:chars_${chars < 40 ? "0" : chars < 120 ? "40" : chars < 400 ? "120" : "400"}`, 1);
+    emit("shape:", `chars_${chars < 40 ? "0" : chars < 120 ? "40" : chars < 400 ? "120" : "400"}`, 1);
   }
 
   if (!design.shape) return;
   const latest = input.latest.trim();
-  if (latest.includes("```")) emit("shape:fence", 1);
-  emit(`shape:lines_${lineBucket(latest)}`, 1);
-  if (/\?["'”’)]*$/.test(latest)) emit("shape:ends_question", 1);
-  if (payload.length >= PASSAGE_CHARS) emit("shape:passage", 1);
-  if (NON_LATIN.test(latest.slice(0, 2_000))) emit("shape:non_latin", 1);
-  if (input.system !== "") emit("shape:system", 1);
-  if (input.history.length > 0) emit("shape:history", 1);
+  if (latest.includes("```")) emit("shape:", "fence", 1);
+  emit("shape:", `lines_${lineBucket(latest)}`, 1);
+  if (/\?["'”’)]*$/.test(latest)) emit("shape:", "ends_question", 1);
+  if (payload.length >= PASSAGE_CHARS) emit("shape:", "passage", 1);
+  if (NON_LATIN.test(latest.slice(0, 2_000))) emit("shape:", "non_latin", 1);
+  if (input.system !== "") emit("shape:", "system", 1);
+  if (input.history.length > 0) emit("shape:", "history", 1);
 }
 
 function words(text: string, prefix: string, value: number, bigrams: boolean, emit: FeatureSink): void {
   if (text === "") return;
   let previous = "";
-  for (const match of windowOf(text).matchAll(WORD)) {
-    const word = DIGITS.test(match[0]) ? "0" : match[0];
-    emit(prefix + word, value);
-    if (bigrams && previous !== "") emit(`${prefix}${previous} ${word}`, value);
+  forEachWord(windowOf(text), (match) => {
+    const word = DIGITS.test(match) ? "0" : match;
+    emit(prefix, word, value);
+    if (bigrams && previous !== "") emit(prefix, previous, value, word);
     previous = word;
-  }
+  });
 }
 
 const STEM_LETTERS = 5;
@@ -114,15 +123,14 @@ function subwords(text: string, design: Readonly<VectorDesign>, emit: FeatureSin
   if (text === "") return;
   const window = windowOf(text);
   if (design.stems) {
-    for (const match of window.matchAll(WORD)) {
-      const word = match[0];
-      if (word.length > STEM_LETTERS && !DIGITS.test(word)) emit(`i~${word.slice(0, STEM_LETTERS)}`, 1);
-    }
+    forEachWord(window, (word) => {
+      if (word.length > STEM_LETTERS && !DIGITS.test(word)) emit("i~", word.slice(0, STEM_LETTERS), 1);
+    });
   }
   if (design.cjkBigrams) {
     for (const match of window.matchAll(UNSPACED_RUN)) {
       const run = match[0];
-      for (let i = 0; i + 1 < run.length; i++) emit(`i~${run.slice(i, i + 2)}`, 1);
+      for (let i = 0; i + 1 < run.length; i++) emit("i~", run.slice(i, i + 2), 1);
     }
   }
 }

@@ -34,25 +34,28 @@ const NAMED_FEATURES = 3;
 
 export class TaskClassifier {
   readonly #labels: readonly Task[];
-  readonly #rows = new Map<string, number>();
+  /** Row of each feature by its parts (task-vector.ts emits them apart): prefix -> term -> row, and prefix -> term -> next -> row for bigrams. */
+  readonly #unigrams = new Map<string, Map<string, number>>();
+  readonly #bigrams = new Map<string, Map<string, Map<string, number>>>();
+  readonly #names: readonly string[];
   readonly #weights: Float64Array;
   /**
    * Per-call scratch, reused so a guess allocates next to nothing (it runs on every request,
    * and garbage here shows up as p99 latency): `#seenIn[feature] === #call` marks a feature
-   * already counted in this call; the matched features' rows, values and names, in order.
+   * already counted in this call; the matched features' rows and values, in order.
    */
   readonly #seenIn: Uint32Array;
   #call = 0;
   #matchedRows = new Int32Array(256);
   #matchedValues = new Float64Array(256);
-  readonly #matchedNames: string[] = [];
   #matched = 0;
 
   constructor(model: TaskModel) {
     const width = model.labels.length;
     if (model.weights.length !== model.features.length * width) throw new Error(`task model: ${model.weights.length} weights for ${model.features.length} features x ${width} labels`);
     this.#labels = model.labels;
-    model.features.forEach((name, i) => this.#rows.set(name, i * width));
+    this.#names = model.features;
+    model.features.forEach((name, i) => this.#index(name, i * width));
     this.#weights = Float64Array.from(model.weights, (w) => w / model.scale);
     this.#seenIn = new Uint32Array(model.features.length);
   }
@@ -64,14 +67,14 @@ export class TaskClassifier {
     const logits = new Float64Array(width);
     this.#call = this.#call === 0xffffffff ? 1 : this.#call + 1;
     this.#matched = 0;
-    taskVector(input, (name, value) => {
-      const row = this.#rows.get(name);
+    taskVector(input, (prefix, term, value, next) => {
+      const row = next === undefined ? this.#unigrams.get(prefix)?.get(term) : this.#bigrams.get(prefix)?.get(term)?.get(next);
       if (row === undefined) return;
       const feature = row / width;
       if (this.#seenIn[feature] === this.#call) return; // a repeated word counts once
       this.#seenIn[feature] = this.#call;
       for (let k = 0; k < width; k++) logits[k] = (logits[k] ?? 0) + value * (weights[row + k] ?? 0);
-      this.#remember(name, value, row);
+      this.#remember(value, row);
     });
 
     let best = 0;
@@ -86,7 +89,20 @@ export class TaskClassifier {
     return { task: this.#labels[best] ?? "chat", scores, features: this.#strongest(best) };
   }
 
-  #remember(name: string, value: number, row: number): void {
+  /** "i:summarise the" -> bigrams["i:"]["summarise"]["the"]; words hold no spaces, prefixes end at the first ':' or '~'. */
+  #index(name: string, row: number): void {
+    const cut = name.search(/[:~]/) + 1;
+    const prefix = cut === 0 ? name : name.slice(0, cut);
+    const rest = cut === 0 ? "" : name.slice(cut);
+    const space = rest.indexOf(" ");
+    if (space < 0) {
+      mapIn(this.#unigrams, prefix).set(rest, row);
+      return;
+    }
+    mapIn(mapIn(this.#bigrams, prefix), rest.slice(0, space)).set(rest.slice(space + 1), row);
+  }
+
+  #remember(value: number, row: number): void {
     const i = this.#matched++;
     if (i === this.#matchedRows.length) {
       const rows = new Int32Array(i * 2);
@@ -98,15 +114,15 @@ export class TaskClassifier {
     }
     this.#matchedRows[i] = row;
     this.#matchedValues[i] = value;
-    this.#matchedNames[i] = name;
   }
 
   /** The names of the matched features that added most to label `k`'s logit, strongest first. */
   #strongest(k: number): string[] {
     const top: Array<{ name: string; contribution: number }> = [];
     for (let i = 0; i < this.#matched; i++) {
-      const name = this.#matchedNames[i] ?? "";
-      const contribution = (this.#matchedValues[i] ?? 0) * (this.#weights[(this.#matchedRows[i] ?? 0) + k] ?? 0);
+      const row = this.#matchedRows[i] ?? 0;
+      const name = this.#names[row / this.#labels.length] ?? "";
+      const contribution = (this.#matchedValues[i] ?? 0) * (this.#weights[row + k] ?? 0);
       if (name === "bias" || !(contribution > 0)) continue;
       if (top.length === NAMED_FEATURES && contribution <= (top[NAMED_FEATURES - 1]?.contribution ?? 0)) continue;
       top.push({ name, contribution });
@@ -122,4 +138,13 @@ const classifier = new TaskClassifier(TaskModel.parse(committed));
 
 export function guessTask(input: TaskInput): TaskGuess {
   return classifier.guess(input);
+}
+
+function mapIn<V>(outer: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let inner = outer.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
 }
