@@ -1,5 +1,7 @@
-import express, { type Express } from "express";
+import type { RequestListener } from "node:http";
+import express from "express";
 import type { AppDeps } from "./http/app-deps.ts";
+import { serveDirect } from "./http/direct-routes.ts";
 import { errorHandler } from "./http/error-handler.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
@@ -11,8 +13,17 @@ import { metricsRoutes } from "./http/routes/metrics.ts";
 import { modelRoutes } from "./http/routes/models.ts";
 import { TollgateError } from "./lib/errors.ts";
 
-/** Routes and middleware in layer order. No I/O here: everything arrives in `deps`. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * The gateway's request listener (`http.createServer(createApp(deps))`). No I/O here: everything
+ * arrives in `deps`. The per-call endpoints run on node:http directly; Express serves the rest,
+ * its routes and middleware in layer order.
+ */
+export function createApp(deps: AppDeps): RequestListener {
+  const direct = { ...chatRoutes(deps), ...embeddingRoutes(deps) };
+  return serveDirect(direct, expressApp(deps), deps.logger);
+}
+
+function expressApp(deps: AppDeps): RequestListener {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -25,8 +36,6 @@ export function createApp(deps: AppDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not_ready" });
   });
 
-  app.use(chatRoutes(deps));
-  app.use(embeddingRoutes(deps));
   app.use(debtRoutes(deps));
   app.use(modelRoutes(deps.catalog));
   app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken, health: deps.health, now: deps.now }));

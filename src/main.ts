@@ -1,3 +1,4 @@
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
@@ -18,8 +19,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   const runtime = await createRuntime(config, logger);
-  const app = createApp(runtime.deps);
-  const server = app.listen(config.port, config.host);
+  const server = createServer(createApp(runtime.deps)).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

@@ -121,6 +121,30 @@ describe("bad request bodies", () => {
   });
 });
 
+describe("the per-call endpoints, served on node:http apart from Express", () => {
+  it.each(["/v1/route", "/v1/embeddings"])("%s reads its body with the same checks as chat completions", async (path) => {
+    const res = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as ErrorBody).error.code).toBe("unsupported_media_type");
+  });
+
+  it("answers a chat completion whose URL carries a query string, and quotes that URL as the resource", async () => {
+    const res = await fetch(`${gateway.url}/v1/chat/completions?trace=1`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chat) });
+    expect(res.status).toBe(402);
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    const challenge = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "");
+    expect(challenge.resource.url).toBe(`${gateway.url}/v1/chat/completions?trace=1`);
+  });
+
+  it("leaves other methods on those paths to the rest of the app: GET is a 404 naming the route", async () => {
+    const res = await fetch(`${gateway.url}/v1/chat/completions`);
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as ErrorBody;
+    expect(body.error.code).toBe("not_found");
+    expect(body.error.message).toMatch(/GET \/v1\/chat\/completions/);
+  });
+});
+
 describe("bad payments", () => {
   it("refuses a garbage payment header", async () => {
     const { status, body } = await expectNothingLost(() => send(JSON.stringify(chat), { "PAYMENT-SIGNATURE": "%%%not-base64%%%" }));

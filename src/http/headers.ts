@@ -1,10 +1,10 @@
-import type { Response } from "express";
+import type { ServerResponse } from "node:http";
 import type { CallMeta } from "../call/paid-chat.ts";
 import type { Plan } from "../call/plan.ts";
 import { atomicToUsd } from "../lib/money.ts";
 
 /** Routing transparency headers on every 402 and every paid response. */
-export function setRouteHeaders(res: Response, plan: Plan): void {
+export function setRouteHeaders(res: ServerResponse, plan: Plan): void {
   const primary = plan.candidates[0];
   res.setHeader("x-tollgate-strategy", plan.decision.strategy);
   res.setHeader("x-tollgate-task", plan.decision.task);
@@ -12,7 +12,7 @@ export function setRouteHeaders(res: Response, plan: Plan): void {
   res.setHeader("x-tollgate-price", atomicToUsd(primary.price));
 }
 
-export function setServedHeaders(res: Response, meta: CallMeta): void {
+export function setServedHeaders(res: ServerResponse, meta: CallMeta): void {
   res.setHeader("x-tollgate-model", meta.model);
   res.setHeader("x-tollgate-provider", meta.provider);
   res.setHeader("x-tollgate-strategy", meta.strategy);

@@ -1,4 +1,5 @@
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
 import { newRequestId } from "../call/paid-chat.ts";
 import type { PaymentHeaders } from "../payment/header.ts";
 
@@ -12,7 +13,7 @@ export interface PaidRequest {
   signal: AbortSignal;
 }
 
-export function paidRequest(req: Request, res: Response): PaidRequest {
+export function paidRequest(req: IncomingMessage, res: ServerResponse): PaidRequest {
   const requestId = newRequestId();
   res.setHeader("x-tollgate-request-id", requestId);
   const controller = new AbortController();
@@ -27,6 +28,8 @@ export function paidRequest(req: Request, res: Response): PaidRequest {
   };
 }
 
-export function resourceUrl(req: Request): string {
-  return `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`;
+/** The URL the agent asked for, as it named it (Host header; no proxy headers are trusted). */
+export function resourceUrl(req: IncomingMessage): string {
+  const scheme = (req.socket as Partial<TLSSocket>).encrypted === true ? "https" : "http";
+  return `${scheme}://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
 }

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { createPublicClient, http, type PublicClient } from "viem";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
@@ -31,7 +31,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const dataDir = mkdtempSync(join(tmpdir(), "tollgate-test-"));
   const config = loadConfig({ PORT: "0", DATA_DIR: dataDir, ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: process.env["TEST_LOG_LEVEL"] ?? "silent", ...env });
   const runtime = await createRuntime(config, createLogger({ level: config.logLevel }));
-  const server: Server = createApp(runtime.deps).listen(0, "127.0.0.1");
+  const server: Server = createServer(createApp(runtime.deps)).listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   runtime.setPublicUrl(url);
@@ -89,7 +89,7 @@ export async function startGatewayOnChain(options: {
     ...options.env,
   });
   const runtime = await createRuntime(config, createLogger({ level: config.logLevel }));
-  const server: Server = createApp(runtime.deps).listen(0, "127.0.0.1");
+  const server: Server = createServer(createApp(runtime.deps)).listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   runtime.setReady(true);

@@ -1,25 +1,27 @@
-import { sendChallenge, setReceipt } from "../x402-response.ts";
-import { Router, type Request, type Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { runChat } from "../../call/paid-chat.ts";
 import { planCall, routingSettings } from "../../call/plan.ts";
 import { parseAgentLimits } from "../../routing/limits.ts";
 import type { AppDeps } from "../app-deps.ts";
+import type { DirectRoute } from "../direct-routes.ts";
 import { setRouteHeaders, setServedHeaders } from "../headers.ts";
-import { jsonBody } from "../json-body.ts";
+import { readJsonBody } from "../json-body.ts";
 import { paidRequest, resourceUrl } from "../paid-request.ts";
 import { routeView } from "../route-view.ts";
+import { sendJson } from "../send-json.ts";
+import { sendChallenge, setReceipt } from "../x402-response.ts";
 
 /** Candidates shown in a 402's route: enough to see the fallbacks, small enough to send every time. */
 const CHALLENGE_CANDIDATES = 4;
 
-export function chatRoutes(deps: AppDeps): Router {
-  const router = Router();
-  const body = jsonBody({ limitBytes: deps.maxBodyBytes });
+/** POST /v1/chat/completions (paid) and POST /v1/route (the decision and quote, free). */
+export function chatRoutes(deps: AppDeps): Record<string, DirectRoute> {
   const known = { models: deps.catalog.list().map((m) => m.id), providers: deps.catalog.providers() };
-  const limitsOf = (req: Request) => parseAgentLimits(req.headers, known);
+  const limitsOf = (req: IncomingMessage) => parseAgentLimits(req.headers, known);
 
-  router.post("/v1/chat/completions", body, async function chatCompletions(req: Request, res: Response) {
-    const outcome = await runChat(deps, { ...paidRequest(req, res), body: req.body, limits: limitsOf(req) });
+  async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonBody(req, deps.maxBodyBytes);
+    const outcome = await runChat(deps, { ...paidRequest(req, res), body, limits: limitsOf(req) });
 
     if (outcome.kind === "payment_required") {
       setRouteHeaders(res, outcome.plan);
@@ -33,11 +35,11 @@ export function chatRoutes(deps: AppDeps): Router {
       if (outcome.settlement !== undefined) {
         setReceipt(res, outcome.paid.version, outcome.settlement);
       }
-      res.status(200).json(outcome.body);
+      sendJson(res, 200, outcome.body);
       return;
     }
 
-    res.status(200);
+    res.statusCode = 200;
     res.setHeader("content-type", "text/event-stream; charset=utf-8");
     res.setHeader("cache-control", "no-cache");
     res.setHeader("x-accel-buffering", "no");
@@ -53,17 +55,18 @@ export function chatRoutes(deps: AppDeps): Router {
       });
     }
     res.end();
-  });
+  }
 
-  router.post("/v1/route", body, function route(req: Request, res: Response) {
-    const plan = planCall(deps, req.body, resourceUrl(req), {
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonBody(req, deps.maxBodyBytes);
+    const plan = planCall(deps, body, resourceUrl(req), {
       ...routingSettings(deps),
       health: deps.health.snapshot(deps.now()),
       limits: limitsOf(req),
     });
     setRouteHeaders(res, plan);
-    res.json(routeView(plan, deps.terms));
-  });
+    sendJson(res, 200, routeView(plan, deps.terms));
+  }
 
-  return router;
+  return { "/v1/chat/completions": chatCompletions, "/v1/route": route };
 }

@@ -1,16 +1,18 @@
-import { sendChallenge, setReceipt } from "../x402-response.ts";
-import { Router, type Request, type Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { runEmbeddings } from "../../call/paid-embeddings.ts";
 import { atomicToUsd } from "../../lib/money.ts";
 import type { AppDeps } from "../app-deps.ts";
-import { jsonBody } from "../json-body.ts";
+import type { DirectRoute } from "../direct-routes.ts";
+import { readJsonBody } from "../json-body.ts";
 import { paidRequest } from "../paid-request.ts";
+import { sendJson } from "../send-json.ts";
+import { sendChallenge, setReceipt } from "../x402-response.ts";
 
 /** POST /v1/embeddings: OpenAI's embeddings API, paid per call like chat completions. */
-export function embeddingRoutes(deps: AppDeps): Router {
-  const router = Router();
-  router.post("/v1/embeddings", jsonBody({ limitBytes: deps.maxBodyBytes }), async function embeddings(req: Request, res: Response) {
-    const outcome = await runEmbeddings(deps, { ...paidRequest(req, res), body: req.body });
+export function embeddingRoutes(deps: AppDeps): Record<string, DirectRoute> {
+  async function embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJsonBody(req, deps.maxBodyBytes);
+    const outcome = await runEmbeddings(deps, { ...paidRequest(req, res), body });
     res.setHeader("x-tollgate-model", outcome.model);
     res.setHeader("x-tollgate-task", "embedding");
     res.setHeader("x-tollgate-price", atomicToUsd(outcome.price));
@@ -20,7 +22,7 @@ export function embeddingRoutes(deps: AppDeps): Router {
     }
     res.setHeader("x-tollgate-provider", outcome.provider);
     setReceipt(res, outcome.version, outcome.settlement);
-    res.json(outcome.body);
-  });
-  return router;
+    sendJson(res, 200, outcome.body);
+  }
+  return { "/v1/embeddings": embeddings };
 }
