@@ -20,7 +20,7 @@ const AutocannonJson = z.object({
  * 2-core machine its requests/s are lower, and it reports latency in whole milliseconds.
  */
 export function autocannonDriver(cliPath: string): LoadDriver {
-  if (!existsSync(cliPath)) throw new Error(`autocannon is not installed at ${cliPath}: run npm --prefix bench ci`);
+  if (!existsSync(cliPath)) throw new Error(`autocannon is not installed at ${cliPath}: run npm --prefix bench/peers ci`);
   return {
     tool: "autocannon",
     async run(spec: LoadSpec, signal: AbortSignal): Promise<LoadResult> {

@@ -48,7 +48,12 @@ import { wrkDriver } from "./wrk-driver.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = dirname(BENCH_DIR);
-const PORTKEY_DIR = join(BENCH_DIR, "node_modules", "@portkey-ai", "gateway");
+/**
+ * The peers (Portkey's gateway, autocannon) install into bench/peers/, not bench/: a node_modules
+ * beside these scripts would shadow the gateway's own packages for them (Portkey brings zod 3).
+ */
+const PEERS_DIR = join(BENCH_DIR, "peers");
+const PORTKEY_DIR = join(PEERS_DIR, "node_modules", "@portkey-ai", "gateway");
 
 const { values } = parseArgs({
   options: {
@@ -306,7 +311,7 @@ function pickDriver(): LoadDriver {
       log("wrk is not installed (Debian: apt-get install -y wrk); falling back to autocannon, which costs more CPU per request, so");
       log("req/s are lower than with wrk and latencies are whole milliseconds: compare such runs only with each other.");
     }
-    return autocannonDriver(join(BENCH_DIR, "node_modules", "autocannon", "autocannon.js"));
+    return autocannonDriver(join(PEERS_DIR, "node_modules", "autocannon", "autocannon.js"));
   }
   if (!hasWrk) throw new Error("--load wrk: wrk is not installed (Debian: apt-get install -y wrk)");
   return wrkDriver(scratch);
@@ -316,7 +321,7 @@ const PortkeyPackage = z.object({ version: z.string() });
 
 async function main(): Promise<void> {
   if (!existsSync(join(PORTKEY_DIR, "build", "start-server.js"))) {
-    throw new Error(`Portkey's gateway is not installed in ${PORTKEY_DIR}: run npm --prefix bench ci (npm run bench does)`);
+    throw new Error(`Portkey's gateway is not installed in ${PORTKEY_DIR}: run npm --prefix bench/peers ci (npm run bench does)`);
   }
   const driver = pickDriver();
   const loadAtStart = loadavg()[0] ?? Number.NaN;
@@ -336,7 +341,7 @@ async function main(): Promise<void> {
   // (b) Portkey, headless (no log UI) and in production mode: its leanest configuration.
   const portkeyPort = await freePort();
   const portkeyChild = children.spawn("portkey", process.execPath, [join(PORTKEY_DIR, "build", "start-server.js"), `--port=${portkeyPort}`, "--headless"], {
-    cwd: BENCH_DIR,
+    cwd: PEERS_DIR,
     env: { ...cleanEnv(), NODE_ENV: "production" },
   });
   const portkeyUrl = `http://127.0.0.1:${portkeyPort}`;
