@@ -1,20 +1,9 @@
-import { hashTypedData } from "viem";
+import type { Hex } from "viem";
 import { TollgateError } from "../lib/errors.ts";
+import { authorizationDigest } from "./authorization-digest.ts";
 import { recoverSigner } from "./recover-signer.ts";
 import type { ExactAuthorization } from "./header.ts";
 import type { PaymentTerms } from "./terms.ts";
-
-/** EIP-3009 TransferWithAuthorization typed data (EIP-3009 §"transferWithAuthorization"). */
-const TRANSFER_WITH_AUTHORIZATION = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
 
 /**
  * The facilitator requires validBefore >= now + 6 s (x402 exact EVM verify); we keep a wider
@@ -79,13 +68,7 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<LocalVerif
     );
   }
   if (kind === "eoa") {
-    const digest = hashTypedData({
-      domain: { name: terms.assetName, version: terms.assetVersion, chainId: terms.chainId, verifyingContract: terms.asset },
-      types: TRANSFER_WITH_AUTHORIZATION,
-      primaryType: "TransferWithAuthorization",
-      message: auth,
-    });
-    const signer = recoverSigner(digest, input.signature);
+    const signer = recoverSigner(digestFor(terms)(auth), input.signature);
     if (signer === undefined) {
       throw new TollgateError("invalid_signature", "payment signature cannot be recovered (invalid r, s or v)", { param: "signature" });
     }
@@ -139,4 +122,16 @@ function signatureKind(signature: `0x${string}`): "eoa" | "smart_wallet" | "malf
   if (bytes === 65) return "eoa";
   if (signature.toLowerCase().endsWith(ERC6492_MAGIC_SUFFIX) || bytes % 32 === 0) return "smart_wallet";
   return "malformed";
+}
+
+/** One digester per terms object: the token's domain separator is hashed once, not per call. */
+const digesters = new WeakMap<PaymentTerms, (authorization: ExactAuthorization) => Hex>();
+
+function digestFor(terms: PaymentTerms): (authorization: ExactAuthorization) => Hex {
+  let digest = digesters.get(terms);
+  if (digest === undefined) {
+    digest = authorizationDigest({ name: terms.assetName, version: terms.assetVersion, chainId: terms.chainId, verifyingContract: terms.asset });
+    digesters.set(terms, digest);
+  }
+  return digest;
 }
