@@ -1,18 +1,9 @@
 import fc from "fast-check";
 import { getAddress, hashTypedData, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
+import { TRANSFER_WITH_AUTHORIZATION_TYPES as TYPES } from "../../test/support/sign-payment.ts";
 import { authorizationDigest } from "./authorization-digest.ts";
 
-const TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
 
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString("hex")}` as Hex);
 const uint256 = fc.bigInt({ min: 0n, max: 2n ** 256n - 1n });

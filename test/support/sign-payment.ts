@@ -1,6 +1,18 @@
 import { randomBytes } from "node:crypto";
 import type { LocalAccount } from "viem";
 
+/** EIP-3009 typed data as x402 clients sign it, written out here apart from src/ so tests check the gateway against the spec. */
+export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
+  TransferWithAuthorization: [
+    { name: "from", type: "address" },
+    { name: "to", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "validAfter", type: "uint256" },
+    { name: "validBefore", type: "uint256" },
+    { name: "nonce", type: "bytes32" },
+  ],
+} as const;
+
 /** Fields of an EIP-3009 TransferWithAuthorization, with test-friendly defaults. */
 export interface AuthorizationFields {
   /** The payer the authorization names; the signing account unless a test forges another. */
@@ -32,16 +44,7 @@ export async function signAuthorization(account: LocalAccount, domain: TokenDoma
   };
   const signature = await account.signTypedData({
     domain: { name: domain.name ?? "USDC", version: domain.version ?? "2", chainId: domain.chainId, verifyingContract: domain.asset },
-    types: {
-      TransferWithAuthorization: [
-        { name: "from", type: "address" },
-        { name: "to", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "validAfter", type: "uint256" },
-        { name: "validBefore", type: "uint256" },
-        { name: "nonce", type: "bytes32" },
-      ],
-    },
+    types: TRANSFER_WITH_AUTHORIZATION_TYPES,
     primaryType: "TransferWithAuthorization",
     message: authorization,
   });
