@@ -15,16 +15,10 @@ import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { DEMO_AGENT_FUNDING, startDevChain, type DevChain } from "../src/devnet/chain.ts";
 import { DEV_USDC_DOMAIN, mintUsdc } from "../src/devnet/contracts.ts";
+import { TRANSFER_WITH_AUTHORIZATION_TYPES } from "./support/sign-payment.ts";
 
-// EIP-3009 typed data, as x402 clients sign it.
-const authorizationFields = [
-  { name: "from", type: "address" },
-  { name: "to", type: "address" },
-  { name: "value", type: "uint256" },
-  { name: "validAfter", type: "uint256" },
-  { name: "validBefore", type: "uint256" },
-  { name: "nonce", type: "bytes32" },
-] as const;
+// EIP-3009 typed data, as x402 clients sign it; receiveWithAuthorization signs the same fields.
+const authorizationFields = TRANSFER_WITH_AUTHORIZATION_TYPES.TransferWithAuthorization;
 const types = {
   TransferWithAuthorization: authorizationFields,
   ReceiveWithAuthorization: authorizationFields,
