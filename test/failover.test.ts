@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devnetPrivateKey, devnetTestAccount } from "../src/devnet/accounts.ts";
+import { TASKS } from "../src/routing/types.ts";
 import { createPayingFetch, type PayingFetch } from "../examples/paying-fetch.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
@@ -26,7 +27,8 @@ const entry = (id: string, provider: string, baseUrl: string, price: string, qua
   contextWindow: 128_000,
   maxOutputTokens: 4_096,
   capabilities: ["tools", "json", "streaming"],
-  quality: { chat: quality, qa: quality, creative: quality },
+  // Every task, so the primary leads whatever the classifier makes of a test's prompt.
+  quality: Object.fromEntries(TASKS.map((task) => [task, quality])),
 });
 
 beforeAll(async () => {
