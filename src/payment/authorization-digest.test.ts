@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { TRANSFER_WITH_AUTHORIZATION_TYPES as TYPES } from "../../test/support/sign-payment.ts";
 import { authorizationDigest } from "./authorization-digest.ts";
 
-
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString("hex")}` as Hex);
 const uint256 = fc.bigInt({ min: 0n, max: 2n ** 256n - 1n });
 

@@ -12,8 +12,9 @@ const TYPE_HASH = keccak256(toHex("TransferWithAuthorization(address from,addres
  * `structHash = keccak256(typeHash ‖ from ‖ to ‖ value ‖ validAfter ‖ validBefore ‖ nonce)`, each
  * field one 32-byte word (EIP-712 §"Definition of encodeData"). viem's `hashTypedData` gives the
  * same digest but re-derives and re-validates the types on every call: 350 µs per call on the
- * development machine against 85 µs here (two keccaks). The fields arrive parsed (header.ts): lower-case
- * 20-byte addresses, a 32-byte nonce, integers below 2^256, so every word is exactly 64 digits.
+ * development machine against 85 µs here (two keccaks). The fields arrive parsed (header.ts):
+ * lower-case 20-byte addresses, a 32-byte nonce, integers below 2^256, so every word is exactly
+ * 64 digits.
  */
 export function authorizationDigest(domain: TokenDomain): (authorization: ExactAuthorization) => Hex {
   const separator = keccak256(
