@@ -62,7 +62,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
 
     let ready = false;
-    const chainReader = chain.rpcUrl === undefined ? undefined : createChainReader({ rpcUrl: chain.rpcUrl });
+    const chainReader = createChainReader({ rpcUrl: chain.rpcUrl });
     const base: Omit<AppDeps, "settler"> = {
       catalog,
       providers,
@@ -113,8 +113,8 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
 
 interface ChainRuntime {
   terms: Omit<PaymentTerms, "maxTimeoutSeconds">;
-  /** RPC for chain reads (settlement idempotency); undefined when none is known. */
-  rpcUrl: string | undefined;
+  /** RPC for chain reads: every settlement is checked against its receipt. */
+  rpcUrl: string;
   facilitator: Facilitator;
   local: InProcessFacilitator | undefined;
   dev: DevTools | undefined;
@@ -180,6 +180,10 @@ function remoteChain(settings: ChainSettings): ChainRuntime {
     facilitators.push(createInProcessFacilitator({ wallet, network: settings.network }).client);
   }
   const facilitator = createFallbackFacilitator(facilitators);
+  const rpcUrl = settings.rpcUrl ?? PUBLIC_RPC[chainId];
+  // The gateway records a settlement only after reading its Transfer on chain (README, "What the
+  // gateway checks itself"), so it cannot take payments on a chain it cannot read.
+  if (rpcUrl === undefined) throw new Error(`RPC_URL is required for NETWORK=${settings.network}: settlements are checked against the chain, and no public RPC is known for chain ${chainId}`);
   return {
     terms: {
       network: settings.network,
@@ -190,7 +194,7 @@ function remoteChain(settings: ChainSettings): ChainRuntime {
       assetVersion: asset.version,
       payTo,
     },
-    rpcUrl: settings.rpcUrl ?? PUBLIC_RPC[chainId],
+    rpcUrl,
     facilitator,
     local: undefined,
     dev: undefined,

@@ -22,8 +22,8 @@ export interface CallDeps {
   providers: { providerFor(model: ModelEntry): Provider };
   terms: PaymentTerms;
   facilitator: Facilitator;
-  /** Chain reads that make settlement idempotent; undefined when no RPC is known. */
-  chain: ChainReader | undefined;
+  /** Chain reads that make settlement idempotent and prove each settlement by its Transfer. */
+  chain: ChainReader;
   ledger: Ledger;
   /**
    * When a non-streamed call settles: before the response goes out (the receipt is in the

@@ -71,7 +71,7 @@ export function receiptOf(deps: CallDeps, outcome: SettleOutcome): SettleRespons
     case "pending":
       return { success: false, errorReason: "settlement_pending", errorMessage: outcome.reason, transaction: "", network: deps.terms.network };
     case "unpaid":
-      throw new TollgateError("settlement_failed", `Settlement reverted (${outcome.reason}); the call's price is recorded as a debt of this wallet`, {
+      throw new TollgateError("settlement_failed", `Settlement failed (${outcome.reason}); the call's price is recorded as a debt of this wallet`, {
         details: { reason: "payer_fault" },
       });
     case "expired":
