@@ -8,6 +8,7 @@ import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startDevChain, type DevChain } from "../src/devnet/chain.ts";
 import { mintUsdc } from "../src/devnet/contracts.ts";
+import { createSettler } from "../src/call/settlement.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startFacilitatorServer, type FacilitatorServer } from "./support/facilitator-server.ts";
 import { startGatewayOnChain, type ChainGateway } from "./support/gateway.ts";
@@ -274,6 +275,23 @@ describe("a settlement counts only when the money moved", () => {
     expect(row?.status).toBe("settled");
     expect(row?.txHash).not.toBe(realTx);
     expect(before - (await balanceOf(agent.address))).toBe(second.amount);
+  });
+
+  it("records a pending call as expired, charging nothing, once its authorization ran out unused", async () => {
+    const agent = await newAgent();
+    facilitator.fault.settle = { kind: "status", status: 502 };
+    const before = await balanceOf(agent.address);
+    const { res, requestId } = await paidCall(agent, "pending until too late");
+    expect(res.status).toBe(200);
+    expect((await gateway.runtime.deps.ledger.get(requestId))?.status).toBe("pending");
+    facilitator.fault.settle = { kind: "none" };
+    // A settler an hour ahead: every authorization signed now has run out for it.
+    const later = createSettler({ ...gateway.runtime.deps, now: () => Date.now() + 3_600_000 }, { abandonAfterMs: 3_600_000 });
+    const settleCalls = facilitator.calls.settle;
+    await later.sweep();
+    expect(facilitator.calls.settle).toBe(settleCalls);
+    expect(await gateway.runtime.deps.ledger.get(requestId)).toMatchObject({ status: "expired", txHash: null });
+    expect(await balanceOf(agent.address)).toBe(before);
   });
 
   it("records a debt when the background sweep finds the nonce consumed by a decoy", async () => {
