@@ -5,6 +5,8 @@ import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { createPayingFetch, type PayingFetch } from "../examples/paying-fetch.ts";
 import { ChatRequest, SOLD_TOOL_TYPES, UNSOLD } from "../src/call/chat-request.ts";
 import { devnetPrivateKey, devnetTestAccount } from "../src/devnet/accounts.ts";
+import { countTokens } from "../src/lib/tokenizer.ts";
+import { analyse } from "../src/routing/analyse.ts";
 import { CAPPED_REASONING_FIELDS, FORWARDED_FIELDS } from "../src/providers/openai-request.ts";
 import { startFakeAnthropic, type FakeAnthropic } from "./fakes/anthropic-upstream.ts";
 import { startFakeGemini, type FakeGemini } from "./fakes/gemini-upstream.ts";
@@ -209,6 +211,33 @@ describe("the fields agents rely on arrive unchanged", () => {
   it("forwards null for the fields OpenAI lets an agent null out", async () => {
     const sent = await forwarded(openai, { ...chat, stop: null, seed: null, logprobs: null, user: null });
     expect(sent).toMatchObject({ stop: null, seed: null, logprobs: null, user: null });
+  });
+});
+
+describe("forwarded definitions are priced", () => {
+  const schemaFormat = { type: "json_schema", json_schema: { name: "toll", schema: { type: "object", properties: { usd: { type: "number" } } } } } as const;
+
+  it("counts tool definitions and a json_schema response format into the input tokens, as their JSON", () => {
+    const plain = analyse(ChatRequest.parse(chat));
+    const tools = [FUNCTION_TOOL, FUNCTION_TOOL];
+    const withBoth = analyse(ChatRequest.parse({ ...chat, tools, response_format: schemaFormat }));
+    expect(withBoth.inputTokens).toBe(plain.inputTokens + countTokens(JSON.stringify({ tools, schema: schemaFormat })));
+    expect(withBoth.minContextWindow).toBe(withBoth.inputTokens + 1);
+    // Routing's sense of how hard the task is does not move with the tool set.
+    expect(withBoth.complexity).toBe(plain.complexity);
+  });
+
+  it("quotes a call with a large tool set above the same call without it", async () => {
+    const quote = async (body: object) => {
+      const res = await fetch(`${gateway.url}/v1/route`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { price: { amount: string }; inputTokens: number };
+    };
+    const tools = Array.from({ length: 40 }, (_, i) => ({ ...FUNCTION_TOOL, function: { ...FUNCTION_TOOL.function, name: `get_toll_${i}` } }));
+    const without = await quote({ ...chat, model: "gpt-4o" });
+    const withTools = await quote({ ...chat, model: "gpt-4o", tools });
+    expect(withTools.inputTokens - without.inputTokens).toBe(countTokens(JSON.stringify({ tools })));
+    expect(BigInt(withTools.price.amount)).toBeGreaterThan(BigInt(without.price.amount));
   });
 });
 
