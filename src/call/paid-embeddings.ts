@@ -39,7 +39,9 @@ export async function runEmbeddings(
   const parsed = EmbeddingsRequest.safeParse(input.body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const param = issue?.path.join(".") || "body";
+    // The schema is strict: OpenAI's embeddings request has no other field, and a field it does not know is never forwarded.
+    const unknownKey = issue?.code === "unrecognized_keys" ? issue.keys[0] : undefined;
+    const param = unknownKey ?? (issue?.path.join(".") || "body");
     throw new TollgateError("invalid_request", `'${param}': ${issue?.message ?? "invalid"}`, { param });
   }
   const request = parsed.data;

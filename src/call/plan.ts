@@ -8,7 +8,7 @@ import { EMPTY_HEALTH, type HealthSnapshot } from "../routing/health.ts";
 import type { AgentLimits } from "../routing/limits.ts";
 import type { BalancedWeights, TaskPreferences } from "../routing/strategies/types.ts";
 import type { Analysis, Candidate, Decision, RankedCandidate } from "../routing/types.ts";
-import { ChatRequest } from "./chat-request.ts";
+import { ChatRequest, findUnsoldField } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
 import { issueQuote } from "./payment-steps.ts";
 
@@ -29,6 +29,9 @@ export interface Plan {
 }
 
 export function parseChatRequest(body: unknown): ChatRequest {
+  // Before any price is offered: a field the price would not cover is refused while nothing is paid.
+  const unsold = findUnsoldField(body);
+  if (unsold !== undefined) throw new TollgateError("unsupported_parameter", unsold.message, { param: unsold.param });
   const parsed = ChatRequest.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

@@ -1,7 +1,8 @@
-import type { ChatMessage } from "../call/chat-request.ts";
+import type { ChatMessage, ChatRequest } from "../call/chat-request.ts";
 import { estimateTokens } from "../lib/token-estimate.ts";
 import {
   countMessageTokens,
+  countTokens,
   IMAGE_HIGH_DETAIL_TOKENS,
   IMAGE_LOW_DETAIL_TOKENS,
   REPLY_PRIMER_TOKENS,
@@ -41,6 +42,22 @@ export function countInputTokens(messages: readonly ChatMessage[], exact: boolea
     return { inputTokens: countMessageTokens(messages), tokenCount: "o200k" };
   }
   return { inputTokens: estimateMessageTokens(messages), tokenCount: "estimate" };
+}
+
+/**
+ * Input tokens a request carries outside its messages, which the upstream bills as input too:
+ * tool definitions (OpenAI renders them into the prompt; Anthropic's "Tool use pricing and
+ * tokens" page counts "the tools parameter ... tool names, descriptions, and schemas"; Gemini
+ * counts function declarations) and a json_schema response format. Counted as their JSON text,
+ * exactly under the same rule as the messages.
+ */
+export function countDefinitionTokens(request: Pick<ChatRequest, "tools" | "response_format">, exact: boolean): InputTokens {
+  const tools = request.tools ?? [];
+  const schema = request.response_format?.type === "json_schema" ? request.response_format : undefined;
+  if (tools.length === 0 && schema === undefined) return { inputTokens: 0, tokenCount: "o200k" };
+  const text = JSON.stringify({ tools, schema });
+  if (exact || text.length <= EXACT_COUNT_MAX_CHARS) return { inputTokens: countTokens(text), tokenCount: "o200k" };
+  return { inputTokens: estimateTokens(text), tokenCount: "estimate" };
 }
 
 /** The same framing as lib/tokenizer.ts countMessageTokens, with estimated text. */
