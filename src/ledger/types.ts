@@ -6,8 +6,9 @@
  *
  *   reserved -> verified -> served -> settled
  *       |           |          |-> pending -> settled | expired | unpaid   (settlement retried)
+ *       |           |          |   settled -> unpaid  (only `npm run reconcile --apply`: its receipt did not prove it)
  *       |           |          |-> expired   (authorization ran out before it could settle)
- *       |           |          '-> unpaid    (settlement reverted: the payer drained or cancelled; a debt)
+ *       |           |          '-> unpaid    (the payer drained, cancelled, or spent the nonce on another transfer; a debt)
        |           |                 '-> repaid  (the debt was paid by a later debt payment, its own row)
  *       |           '-> failed   (no provider served the call; never settled)
  *       '-> released (refused before serving; the nonce stays spent in the ledger so the same
