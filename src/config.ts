@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usdToAtomic } from "./lib/money.ts";
+import { estimatedEntropyBits } from "./lib/secret-entropy.ts";
 import { chainIdOf, defaultUsdc } from "./payment/terms.ts";
 import type { BalancedWeights, TaskPreferences } from "./routing/strategies/types.ts";
 import { TASKS, type Strategy } from "./routing/types.ts";
@@ -15,6 +16,23 @@ const UsdAmount = z
   .string()
   .regex(/^\d+(\.\d{1,6})?$/, "a decimal USD amount with at most 6 decimals")
   .transform((s) => usdToAtomic(s));
+/**
+ * A shared secret: long enough, and not guessable from its own characters (`aaaa...`, `abab...`).
+ * The message never repeats the value.
+ */
+const Secret = (minLength: number, minBits: number) =>
+  z
+    .string()
+    .min(minLength, `at least ${minLength} characters; generate one with \`openssl rand -hex 32\``)
+    .superRefine((s, ctx) => {
+      const bits = Math.floor(estimatedEntropyBits(s));
+      if (bits < minBits) {
+        ctx.addIssue({
+          code: "custom",
+          message: `too predictable (about ${bits} bits by its character frequencies, at least ${minBits} needed); generate one with \`openssl rand -hex 32\``,
+        });
+      }
+    });
 const Port = z.coerce.number().int().min(0).max(65535);
 const PositiveInt = z.coerce.number().int().positive();
 
@@ -46,7 +64,7 @@ const EnvSchema = z.object({
   /** Attach to a running hardhat node (chainId 84532) instead of spawning one. */
   DEVNET_RPC_URL: z.url().optional(),
   /** HMAC key for stateless quotes; replicas behind one load balancer must share it. */
-  QUOTE_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  QUOTE_SECRET: Secret(32, 64).optional(),
   QUOTE_TTL_SECONDS: PositiveInt.default(300),
   PRICE_MARKUP_BPS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   MIN_PRICE_USD: UsdAmount.default(usdToAtomic("0.0001")),
@@ -78,7 +96,7 @@ const EnvSchema = z.object({
   CATALOG_PATH: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL").optional(),
-  ADMIN_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  ADMIN_TOKEN: Secret(16, 40).optional(),
   SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   SIMULATOR_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   UPSTREAM_TIMEOUT_MS: PositiveInt.default(120_000),

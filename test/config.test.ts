@@ -54,4 +54,21 @@ describe("configuration", () => {
     const config = loadConfig({ OPENAI_API_KEY: "sk-x", OPENAI_BASE_URL: "http://127.0.0.1:9999/v1", GROQ_API_KEY: "g" });
     expect(config.providers).toEqual({ openai: { apiKey: "sk-x", baseUrl: "http://127.0.0.1:9999/v1" }, groq: { apiKey: "g" } });
   });
+
+  it.each([
+    ["ADMIN_TOKEN", "a".repeat(16)],
+    ["ADMIN_TOKEN", "ab".repeat(12)],
+    ["QUOTE_SECRET", "x".repeat(40)],
+    ["QUOTE_SECRET", "abc".repeat(11)],
+  ])("refuses a low-entropy %s (%s), naming the variable and how to make one", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: too predictable.*openssl rand -hex 32`));
+    // The secret itself never appears in the message.
+    expect(() => loadConfig({ [name]: value })).not.toThrow(value);
+  });
+
+  it("accepts secrets as openssl rand makes them", () => {
+    const config = loadConfig({ ADMIN_TOKEN: "3f9c1e0b7a2d4c68", QUOTE_SECRET: "9b1f0c3e7d5a2b4c6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a5b" });
+    expect(config.adminToken).toBe("3f9c1e0b7a2d4c68");
+  });
 });
