@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { usdToAtomic } from "./lib/money.ts";
 import { estimatedEntropyBits } from "./lib/secret-entropy.ts";
+import { MIN_REMAINING_VALIDITY_SECONDS } from "./payment/local-verify.ts";
 import { chainIdOf, defaultUsdc } from "./payment/terms.ts";
 import type { BalancedWeights, TaskPreferences } from "./routing/strategies/types.ts";
 import { TASKS, type Strategy } from "./routing/types.ts";
@@ -33,6 +34,13 @@ const Secret = (minLength: number, minBits: number) =>
         });
       }
     });
+/**
+ * x402 clients sign `validBefore = now + maxTimeoutSeconds` (QUOTE_TTL_SECONDS), and the gateway
+ * refuses an authorization with less than MIN_REMAINING_VALIDITY_SECONDS left. A TTL at or below
+ * that makes every honest payment `expires_too_soon`; 30 s more leaves room for the round trip,
+ * clock skew and a short upstream call before settlement.
+ */
+export const MIN_QUOTE_TTL_SECONDS = MIN_REMAINING_VALIDITY_SECONDS + 30;
 const Port = z.coerce.number().int().min(0).max(65535);
 const PositiveInt = z.coerce.number().int().positive();
 
@@ -65,7 +73,14 @@ const EnvSchema = z.object({
   DEVNET_RPC_URL: z.url().optional(),
   /** HMAC key for stateless quotes; replicas behind one load balancer must share it. */
   QUOTE_SECRET: Secret(32, 64).optional(),
-  QUOTE_TTL_SECONDS: PositiveInt.default(300),
+  QUOTE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(
+      MIN_QUOTE_TTL_SECONDS,
+      `at least ${MIN_QUOTE_TTL_SECONDS}: agents sign for this many seconds, and an authorization with less than ${MIN_REMAINING_VALIDITY_SECONDS} s left is refused as too soon to settle`,
+    )
+    .default(300),
   PRICE_MARKUP_BPS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   MIN_PRICE_USD: UsdAmount.default(usdToAtomic("0.0001")),
   MAX_BODY_BYTES: PositiveInt.default(1_048_576),

@@ -71,4 +71,11 @@ describe("configuration", () => {
     const config = loadConfig({ ADMIN_TOKEN: "3f9c1e0b7a2d4c68", QUOTE_SECRET: "9b1f0c3e7d5a2b4c6e8f0a1b3c5d7e9f2a4b6c8d0e1f3a5b" });
     expect(config.adminToken).toBe("3f9c1e0b7a2d4c68");
   });
+
+  it("refuses a QUOTE_TTL_SECONDS too short for any honest payment to settle, naming the minimum", () => {
+    // Agents sign validBefore = now + QUOTE_TTL_SECONDS; the gateway wants 30 s left when a payment arrives.
+    for (const ttl of ["5", "30", "59"]) expect(() => loadConfig({ QUOTE_TTL_SECONDS: ttl })).toThrow(/QUOTE_TTL_SECONDS: at least 60/);
+    expect(loadConfig({ QUOTE_TTL_SECONDS: "60" }).quoteTtlSeconds).toBe(60);
+    expect(loadConfig({}).quoteTtlSeconds).toBe(300);
+  });
 });
