@@ -1,4 +1,8 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
 
@@ -44,5 +48,78 @@ describe("admin bearer token", () => {
       expect(res.status, authorization).toBe(401);
       expect(((await res.json()) as ErrorBody).error.code).toBe("unauthorized");
     }
+  });
+});
+
+/** A non-loopback address of this machine, to be a client the loopback guard must refuse. */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i !== undefined && i.family === "IPv4" && !i.internal)?.address;
+
+/** The same gateway (same deps) also listening on every interface, reached through `lanAddress`. */
+async function fromTheLan<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const server: Server = createServer(createApp(gateway.runtime.deps)).listen(0, "0.0.0.0");
+  await new Promise<void>((resolve) => server.once("listening", resolve));
+  try {
+    return await run(`http://${lanAddress}:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+describe("the dev facilitator at /facilitator/*", () => {
+  // Without the guard it settles any authorization to any payTo with the gateway's gas.
+  it.skipIf(lanAddress === undefined)("answers loopback clients only, like /dev/*", async () => {
+    await fromTheLan(async (url) => {
+      for (const [method, path] of [["GET", "/facilitator/supported"], ["POST", "/facilitator/verify"], ["POST", "/facilitator/settle"], ["GET", "/dev/info"]] as const) {
+        const res = await fetch(`${url}${path}`, { method, headers: { "content-type": "application/json" }, ...(method === "POST" ? { body: "{}" } : {}) });
+        expect(res.status, path).toBe(403);
+        expect(((await res.json()) as ErrorBody).error.code).toBe("forbidden");
+      }
+    });
+    expect((await fetch(`${gateway.url}/facilitator/supported`)).status).toBe(200);
+  });
+
+  const requirements = () => ({
+    scheme: "exact",
+    network: "eip155:84532",
+    asset: gateway.dev.info.asset,
+    amount: "1000",
+    payTo: gateway.dev.info.payTo,
+    maxTimeoutSeconds: 300,
+    extra: { name: "USDC", version: "2" },
+  });
+  const payload = () => ({
+    x402Version: 2,
+    accepted: requirements(),
+    payload: {
+      signature: `0x${"11".repeat(65)}`,
+      authorization: { from: gateway.dev.info.payTo, to: gateway.dev.info.payTo, value: "1000", validAfter: "0", validBefore: "99999999999", nonce: `0x${"22".repeat(32)}` },
+    },
+  });
+
+  it.each([
+    ["no paymentPayload", () => ({ x402Version: 2, paymentRequirements: requirements() }), "paymentPayload"],
+    ["no paymentRequirements", () => ({ x402Version: 2, paymentPayload: payload() }), "paymentRequirements"],
+    ["a payload without its authorization", () => ({ x402Version: 2, paymentPayload: { ...payload(), payload: { signature: "0x11" } }, paymentRequirements: requirements() }), "paymentPayload.payload.authorization"],
+    ["an amount that is not an integer string", () => ({ x402Version: 2, paymentPayload: payload(), paymentRequirements: { ...requirements(), amount: 1000 } }), "paymentRequirements.amount"],
+    ["a payTo that is not an address", () => ({ x402Version: 2, paymentPayload: payload(), paymentRequirements: { ...requirements(), payTo: "me" } }), "paymentRequirements.payTo"],
+    ["an unknown x402Version", () => ({ x402Version: 3, paymentPayload: payload(), paymentRequirements: requirements() }), "x402Version"],
+    ["a JSON array", () => [1, 2], "body"],
+  ])("answers 400 invalid_request naming the field for %s", async (_name, body, param) => {
+    for (const path of ["/facilitator/verify", "/facilitator/settle"]) {
+      const res = await post(path, body());
+      const error = ((await res.json()) as ErrorBody).error;
+      expect({ path, status: res.status, code: error.code }).toEqual({ path, status: 400, code: "invalid_request" });
+      expect(error.param).toBe(param);
+      expect(error.message).toContain(param);
+    }
+  });
+
+  it("still verifies a well-formed request (the answer is the facilitator's own)", async () => {
+    const res = await post("/facilitator/verify", { x402Version: 2, paymentPayload: payload(), paymentRequirements: requirements() });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { isValid: boolean }).isValid).toBe(false);
   });
 });
