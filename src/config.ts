@@ -151,6 +151,12 @@ export interface Config {
   port: number;
   logLevel: string;
   chain: ChainSettings;
+  /**
+   * Whether /dev/* and /facilitator/* are served: dev mode on a loopback HOST only. They answer
+   * loopback peers only anyway; a gateway bound to another address (a container's 0.0.0.0) runs
+   * its devnet without them rather than expose a faucet and a gas-paying relay next to it.
+   */
+  devEndpoints: boolean;
   quoteSecret: string | undefined;
   quoteTtlSeconds: number;
   markupBps: number;
@@ -209,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     chain,
+    devEndpoints: chain.kind === "devnet" && isLoopbackHost(e.HOST),
     quoteSecret: e.QUOTE_SECRET,
     quoteTtlSeconds: e.QUOTE_TTL_SECONDS,
     markupBps: e.PRICE_MARKUP_BPS,
@@ -228,6 +235,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     providers,
   };
   return Object.freeze(config);
+}
+
+/** 127.0.0.0/8 (RFC 1122 §3.2.1.3), ::1 (RFC 4291 §2.5.3) and `localhost` (RFC 6761 §6.3). */
+export function isLoopbackHost(host: string): boolean {
+  return /^127(\.\d{1,3}){3}$/.test(host) || host === "::1" || host === "[::1]" || host.toLowerCase() === "localhost";
 }
 
 /**

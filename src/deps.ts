@@ -81,8 +81,8 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       logger,
       adminToken: config.adminToken,
       maxBodyBytes: config.maxBodyBytes,
-      dev: chain.dev,
-      localFacilitator: chain.local?.facilitator,
+      dev: config.devEndpoints ? chain.dev : undefined,
+      localFacilitator: config.devEndpoints ? chain.local?.facilitator : undefined,
       ready: () => ready,
     };
     const deps: AppDeps = { ...base, settler: createSettler(base, { abandonAfterMs: config.upstreamTimeoutMs * 2 + 60_000 }) };
@@ -92,6 +92,9 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     const recovered = await deps.settler.sweep();
     if (Object.values(recovered).some((n) => n > 0)) logger.info(recovered, "settlement recovery");
     deps.settler.start(config.settleRetryIntervalMs);
+    if (config.chain.kind === "devnet" && !config.devEndpoints) {
+      logger.warn({ host: config.host }, "dev endpoints (/dev/info, /dev/faucet, /facilitator/*) are off: HOST is not a loopback address");
+    }
     if (config.quoteSecret === undefined && config.chain.kind === "remote") {
       logger.warn("QUOTE_SECRET is not set: quotes are signed with a per-process key, so replicas cannot honour each other's quotes");
     }

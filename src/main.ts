@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   runtime.setPublicUrl(url);
   runtime.setReady(true);
-  logger.info({ url, network: runtime.deps.terms.network, payTo: runtime.deps.terms.payTo, mode: runtime.deps.dev ? "devnet" : "remote" }, "tollgate listening");
+  logger.info({ url, network: runtime.deps.terms.network, payTo: runtime.deps.terms.payTo, mode: config.chain.kind }, "tollgate listening");
   if (runtime.deps.dev !== undefined) {
     process.stdout.write(`\nTollgate is up at ${url}  (devnet, chainId 84532)\n  try: npm run agent -- "Write a haiku about tolls"\n\n`);
   }

@@ -78,4 +78,10 @@ describe("configuration", () => {
     expect(loadConfig({ QUOTE_TTL_SECONDS: "60" }).quoteTtlSeconds).toBe(60);
     expect(loadConfig({}).quoteTtlSeconds).toBe(300);
   });
+
+  it("serves the dev endpoints in dev mode on a loopback HOST only", () => {
+    for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) expect(loadConfig({ HOST: host }).devEndpoints, host).toBe(true);
+    for (const host of ["0.0.0.0", "::", "192.0.2.2", "example.com"]) expect(loadConfig({ HOST: host }).devEndpoints, host).toBe(false);
+    expect(loadConfig({ NETWORK: "eip155:84532", PAY_TO: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", FACILITATOR_URL: "https://x402.org/facilitator", OPENAI_API_KEY: "k" }).devEndpoints).toBe(false);
+  });
 });

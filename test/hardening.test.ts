@@ -1,8 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { networkInterfaces } from "node:os";
+import { mkdtempSync } from "node:fs";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
+import { loadConfig } from "../src/config.ts";
+import { createRuntime } from "../src/deps.ts";
+import { createLogger } from "../src/lib/logger.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
 
@@ -121,5 +127,53 @@ describe("the dev facilitator at /facilitator/*", () => {
     const res = await post("/facilitator/verify", { x402Version: 2, paymentPayload: payload(), paymentRequirements: requirements() });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { isValid: boolean }).isValid).toBe(false);
+  });
+});
+
+/** A logger whose lines a test can read. */
+function capturingLogger(level = "debug") {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString("utf8").split("\n").filter((l) => l.length > 0));
+      done();
+    },
+  });
+  return { logger: createLogger({ level, destination }), lines };
+}
+
+/** Serves `listener` on a free loopback port for the length of `run`. */
+async function serving<T>(listener: Parameters<typeof createServer>[1], run: (url: string) => Promise<T>): Promise<T> {
+  const server: Server = createServer(listener).listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", resolve));
+  try {
+    return await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+describe("dev mode on a non-loopback HOST", () => {
+  it("runs the devnet without /dev/* and /facilitator/*, and says so at start", async () => {
+    const config = loadConfig({ HOST: "0.0.0.0", PORT: "0", DATA_DIR: mkdtempSync(join(tmpdir(), "tollgate-test-")), DEVNET_RPC_URL: gateway.dev.info.rpcUrl });
+    const { logger, lines } = capturingLogger("warn");
+    const runtime = await createRuntime(config, logger);
+    try {
+      expect(runtime.deps.dev).toBeUndefined();
+      expect(runtime.deps.localFacilitator).toBeUndefined();
+      expect(lines.join("\n")).toMatch(/dev endpoints .* are off: HOST is not a loopback address/);
+      await serving(createApp(runtime.deps), async (url) => {
+        for (const path of ["/dev/info", "/facilitator/supported"]) {
+          const res = await fetch(`${url}${path}`);
+          expect(res.status, path).toBe(404);
+        }
+        // Still a working devnet gateway: it quotes.
+        const quote = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) });
+        expect(quote.status).toBe(402);
+      });
+    } finally {
+      await runtime.close();
+    }
   });
 });
