@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { createRuntime } from "../src/deps.ts";
-import { createLogger } from "../src/lib/logger.ts";
+import { createLogger, errorForLog } from "../src/lib/logger.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
 
@@ -175,5 +175,58 @@ describe("dev mode on a non-loopback HOST", () => {
     } finally {
       await runtime.close();
     }
+  });
+});
+
+describe("the dev faucet", () => {
+  it.each([
+    [{ address: "0x0000000000000000000000000000000000000000", amount: "1000000" }, "address", /address: .*zero address/],
+    [{ address: "0xnot-an-address", amount: "1000000" }, "address", /address: a 0x-prefixed 20-byte hex address/],
+    [{ address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", amount: "0" }, "amount", /amount: /],
+    [{ address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", amount: "-5" }, "amount", /amount: /],
+    [{ address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", amount: "1.5" }, "amount", /amount: /],
+    [{ address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", amount: "1e6" }, "amount", /amount: /],
+    [{ address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", amount: 5_000_000 }, "amount", /amount: /],
+    [{ address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", amount: "1".padEnd(80, "0") }, "amount", /amount may be at most 100000000/],
+  ])("answers 400 naming the field for %j", async (body, param, message) => {
+    const res = await post("/dev/faucet", body);
+    const error = ((await res.json()) as ErrorBody).error;
+    expect({ status: res.status, code: error.code, param: error.param }).toEqual({ status: 400, code: "invalid_request", param });
+    expect(error.message).toMatch(message);
+  });
+
+  it("still mints to a real address", async () => {
+    const res = await post("/dev/faucet", { address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", amount: "1000000" });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("error logs", () => {
+  it("log a failed chain call in a short line: no ABI, no bytecode, no calldata dump", async () => {
+    const { logger, lines } = capturingLogger();
+    const dev = gateway.dev;
+    // A real revert from the devnet (minting to the zero address), reached through a route.
+    const app = createApp({ ...gateway.runtime.deps, logger, dev: { ...dev, faucet: (_to, amount) => dev.faucet("0x0000000000000000000000000000000000000000", amount) } });
+    await serving(app, async (url) => {
+      const res = await fetch(`${url}/dev/faucet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ address: "0x90F79bf6EB2c4f870365E785982E1f101E93b906", amount: "1000" }) });
+      expect(res.status).toBe(500);
+      expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: "internal_error", message: "Internal error" });
+    });
+    const line = lines.find((l) => l.includes("request failed"));
+    expect(line).toBeDefined();
+    expect(line?.length).toBeLessThan(2_000);
+    // Short, but still says what happened: viem's short message and the decoded revert reason.
+    expect(line).toContain('The contract function \\"mint\\" reverted.');
+    expect(line).toContain('"reason":"ERC20InvalidReceiver"');
+    expect(line).not.toMatch(/"abi"|"inputs"|"bytecode"|stateMutability/);
+  });
+});
+
+describe("errorForLog", () => {
+  it("keeps the first line of a message given as a string, where viem puts no URL", () => {
+    const viemStyle = "HTTP request failed.\n\nStatus: 500\nURL: https://rpc.example/v2/secret-key-123\nRequest body: {}";
+    expect(errorForLog(viemStyle)).toBe("HTTP request failed.");
+    expect(JSON.stringify(errorForLog(new Error(viemStyle)))).not.toContain("secret-key-123");
+    expect(String(errorForLog("x".repeat(5_000))).length).toBeLessThan(600);
   });
 });
