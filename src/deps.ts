@@ -15,6 +15,7 @@ import { createSettler } from "./call/settlement.ts";
 import { createChainReader } from "./payment/chain-reader.ts";
 import { createFallbackFacilitator, createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
 import { chainIdOf, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
+import { createBalanceReader } from "./payment/token-balance.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
 import { HealthTracker } from "./routing/health.ts";
 
@@ -69,6 +70,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       terms: { ...chain.terms, maxTimeoutSeconds: config.quoteTtlSeconds },
       facilitator: chain.facilitator,
       chain: chainReader,
+      balanceOf: chain.rpcUrl === undefined ? undefined : createBalanceReader({ rpcUrl: chain.rpcUrl }),
       ledger,
       settleTiming: config.settleTiming,
       upstreamDeadlineMs: config.upstreamTimeoutMs,

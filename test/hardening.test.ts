@@ -4,13 +4,19 @@ import { mkdtempSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { decodePaymentRequiredHeader } from "@x402/core/http";
+import type { PaymentRequirements } from "@x402/core/types";
+import type { LocalAccount } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { createRuntime } from "../src/deps.ts";
 import { createLogger, errorForLog } from "../src/lib/logger.ts";
+import { describeRejection } from "../src/payment/rejection.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
+import { base64Json, signAuthorization, type AuthorizationFields } from "./support/sign-payment.ts";
 
 /**
  * Hardening (issue 11): the small holes an outside review found, each reproduced against the real
@@ -32,6 +38,25 @@ afterAll(async () => {
 
 interface ErrorBody {
   error: { code: string; message: string; param: string | null; type: string; [extra: string]: unknown };
+}
+
+const chat = (content: string) => ({ model: "gpt-4o-mini", messages: [{ role: "user", content }], max_tokens: 32 });
+
+/** Asks for a 402 and returns both offers: the v2 requirements and the v1 body's. */
+async function quoteFor(body: unknown) {
+  const res = await post("/v1/chat/completions", body);
+  expect(res.status).toBe(402);
+  const v2 = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0] as PaymentRequirements;
+  const v1 = ((await res.json()) as { accepts: Array<{ scheme: string; network: string; maxAmountRequired: string; payTo: `0x${string}` }> }).accepts[0];
+  if (v1 === undefined) throw new Error("402 without a v1 offer");
+  return { v2, v1 };
+}
+
+const domain = () => ({ asset: gateway.dev.info.asset, chainId: 84532 });
+
+async function v2Header(signer: LocalAccount, requirement: PaymentRequirements, fields: Partial<AuthorizationFields> = {}) {
+  const payload = await signAuthorization(signer, domain(), { to: requirement.payTo as `0x${string}`, value: BigInt(requirement.amount), ...fields });
+  return { "PAYMENT-SIGNATURE": base64Json({ x402Version: 2, accepted: requirement, payload }) };
 }
 
 function post(path: string, payload: unknown, headers: Record<string, string> = {}) {
@@ -228,5 +253,46 @@ describe("errorForLog", () => {
     expect(errorForLog(viemStyle)).toBe("HTTP request failed.");
     expect(JSON.stringify(errorForLog(new Error(viemStyle)))).not.toContain("secret-key-123");
     expect(String(errorForLog("x".repeat(5_000))).length).toBeLessThan(600);
+  });
+});
+
+describe("an unfunded wallet's refusal", () => {
+  it("is short and says the balance and the price, not a viem dump", async () => {
+    const pauper = privateKeyToAccount(generatePrivateKey());
+    // 0.00005 USDC: less than the minimum price of a call (MIN_PRICE_USD, 0.0001).
+    await gateway.dev.faucet(pauper.address, 50n);
+    const body = chat("Is a toll road a public good?");
+    const { v2 } = await quoteFor(body);
+    const res = await post("/v1/chat/completions", body, await v2Header(pauper, v2));
+    const error = ((await res.json()) as ErrorBody).error;
+    expect({ status: res.status, code: error.code, reason: error["reason"] }).toEqual({ status: 402, code: "payment_rejected", reason: "invalid_exact_evm_insufficient_balance" });
+    expect(error.message.length).toBeLessThan(300);
+    expect(error.message).toMatch(/\(balance 0\.000050 USDC, needs 0\.\d{6} USDC\)$/);
+  });
+});
+
+describe("describeRejection", () => {
+  it("passes on one cleaned, capped line of any other facilitator text", async () => {
+    const message = await describeRejection({
+      reason: "invalid_exact_evm_transaction_simulation_failed",
+      invalidMessage: `Simulation failed at https://rpc.example/v2/secret-key-123 ${"x".repeat(300)}\nRequest body: {"abi":[]}`,
+      amount: 350_000n,
+    });
+    expect(message).not.toContain("secret-key-123");
+    expect(message).not.toContain("Request body");
+    expect(message).toMatch(/^The facilitator rejected the payment: invalid_exact_evm_transaction_simulation_failed \(Simulation failed at \[url\] x+\.\.\.\)$/);
+    expect(message.length).toBeLessThan(250);
+  });
+
+  it("says the price when the balance cannot be read", async () => {
+    const message = await describeRejection({
+      reason: "invalid_exact_evm_insufficient_balance",
+      invalidMessage: "long viem text",
+      amount: 350_000n,
+      balance: () => Promise.reject(new Error("rpc down")),
+    });
+    expect(message).toBe("The facilitator rejected the payment: invalid_exact_evm_insufficient_balance (needs 0.350000 USDC; the wallet holds less)");
+    const known = await describeRejection({ reason: "invalid_exact_evm_insufficient_balance", invalidMessage: undefined, amount: 350_000n, balance: async () => 100_000n });
+    expect(known).toBe("The facilitator rejected the payment: invalid_exact_evm_insufficient_balance (balance 0.100000 USDC, needs 0.350000 USDC)");
   });
 });

@@ -4,6 +4,7 @@ import type { ModelEntry } from "../catalog/schema.ts";
 import { atomicToUsd } from "../lib/money.ts";
 import type { StageTimer } from "../lib/stage-timer.ts";
 import { upstreamCost } from "../payment/pricing.ts";
+import { describeRejection } from "../payment/rejection.ts";
 import { signQuote } from "../payment/quote.ts";
 import type { Usage } from "../providers/types.ts";
 import type { AcceptedPayment } from "./accept-payment.ts";
@@ -149,7 +150,9 @@ async function facilitatorVerify(deps: CallDeps, paid: AcceptedPayment): Promise
   }
   if (!result.isValid) {
     const reason = result.invalidReason ?? "invalid";
-    throw new TollgateError("payment_rejected", `The facilitator rejected the payment: ${reason}${result.invalidMessage ? ` (${result.invalidMessage})` : ""}`, {
+    const { balanceOf } = deps;
+    const balance = balanceOf === undefined ? undefined : () => balanceOf(deps.terms.asset, paid.payer);
+    throw new TollgateError("payment_rejected", await describeRejection({ reason, invalidMessage: result.invalidMessage, amount: paid.amount, balance }), {
       details: { reason },
     });
   }
