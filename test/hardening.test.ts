@@ -15,6 +15,7 @@ import { createRuntime } from "../src/deps.ts";
 import { createLogger, errorForLog } from "../src/lib/logger.ts";
 import { describeRejection } from "../src/payment/rejection.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
+import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
 import { base64Json, signAuthorization, type AuthorizationFields } from "./support/sign-payment.ts";
 
@@ -58,6 +59,13 @@ async function v2Header(signer: LocalAccount, requirement: PaymentRequirements, 
   const payload = await signAuthorization(signer, domain(), { to: requirement.payTo as `0x${string}`, value: BigInt(requirement.amount), ...fields });
   return { "PAYMENT-SIGNATURE": base64Json({ x402Version: 2, accepted: requirement, payload }) };
 }
+
+async function v1Header(signer: LocalAccount, requirement: { scheme: string; network: string; maxAmountRequired: string; payTo: `0x${string}` }, fields: Partial<AuthorizationFields> = {}) {
+  const payload = await signAuthorization(signer, domain(), { to: requirement.payTo, value: BigInt(requirement.maxAmountRequired), ...fields });
+  return { "X-PAYMENT": base64Json({ x402Version: 1, scheme: requirement.scheme, network: requirement.network, payload }) };
+}
+
+const nowSeconds = () => BigInt(Math.floor(Date.now() / 1000));
 
 function post(path: string, payload: unknown, headers: Record<string, string> = {}) {
   return fetch(`${gateway.url}${path}`, {
@@ -294,5 +302,52 @@ describe("describeRejection", () => {
     expect(message).toBe("The facilitator rejected the payment: invalid_exact_evm_insufficient_balance (needs 0.350000 USDC; the wallet holds less)");
     const known = await describeRejection({ reason: "invalid_exact_evm_insufficient_balance", invalidMessage: undefined, amount: 350_000n, balance: async () => 100_000n });
     expect(known).toBe("The facilitator rejected the payment: invalid_exact_evm_insufficient_balance (balance 0.100000 USDC, needs 0.350000 USDC)");
+  });
+});
+
+describe("v1 payments and the quote's lifetime", () => {
+  // v1 payloads echo no quote, so the authorization's own window stands in for it: x402 clients
+  // sign validBefore = now + maxTimeoutSeconds, and a v1 authorization valid for longer than the
+  // quote would outlive it (v2's quote expires after QUOTE_TTL_SECONDS whatever was signed).
+  const agent = devnetTestAccount(12);
+  beforeAll(async () => {
+    await gateway.dev.faucet(agent.address, 5_000_000n);
+  });
+
+  it("refuses a v1 authorization valid for longer than the quote (an hour for a 300 s quote)", async () => {
+    const body = chat("v1 for an hour");
+    const { v1 } = await quoteFor(body);
+    const requestsBefore = upstream.requests.length;
+    const res = await post("/v1/chat/completions", body, await v1Header(agent, v1, { validBefore: nowSeconds() + 3_600n }));
+    const error = ((await res.json()) as ErrorBody).error;
+    expect({ status: res.status, code: error.code, reason: error["reason"], param: error.param }).toEqual({
+      status: 402,
+      code: "payment_expired",
+      reason: "valid_too_long",
+      param: "authorization.validBefore",
+    });
+    expect(error.message).toMatch(/quote's 300 s/);
+    expect(upstream.requests.length).toBe(requestsBefore);
+  });
+
+  it("refuses an honest v1 authorization once the quote it was signed for has run out (fake clock)", async () => {
+    const body = chat("v1 late");
+    const { v1 } = await quoteFor(body);
+    const header = await v1Header(agent, v1);
+    // The same gateway, its clock 5 minutes and 1 second on: the 300 s quote has expired.
+    const later = { ...gateway.runtime.deps, now: () => Date.now() + 301_000 };
+    await serving(createApp(later), async (url) => {
+      const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...header }, body: JSON.stringify(body) });
+      const error = ((await res.json()) as ErrorBody).error;
+      expect({ status: res.status, code: error.code, reason: error["reason"] }).toEqual({ status: 402, code: "payment_expired", reason: "expired" });
+    });
+  });
+
+  it("accepts an honest v1 authorization within the quote's lifetime", async () => {
+    const body = chat("v1 on time");
+    const { v1 } = await quoteFor(body);
+    const res = await post("/v1/chat/completions", body, await v1Header(agent, v1));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-payment-response")).toBeTruthy();
   });
 });
