@@ -16,6 +16,7 @@ import { createLogger, errorForLog } from "../src/lib/logger.ts";
 import { describeRejection } from "../src/payment/rejection.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
+import { randomBytes } from "node:crypto";
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
 import { base64Json, signAuthorization, type AuthorizationFields } from "./support/sign-payment.ts";
 
@@ -349,5 +350,62 @@ describe("v1 payments and the quote's lifetime", () => {
     const res = await post("/v1/chat/completions", body, await v1Header(agent, v1));
     expect(res.status).toBe(200);
     expect(res.headers.get("x-payment-response")).toBeTruthy();
+  });
+});
+
+describe("a wallet's debts", () => {
+  // A real ledger row walked to `unpaid` the way a reverted settlement leaves it.
+  const debtor = devnetTestAccount(13);
+  const debtIds = [`call-internal-${randomBytes(6).toString("hex")}`, `call-internal-${randomBytes(6).toString("hex")}`];
+  beforeAll(async () => {
+    await gateway.dev.faucet(debtor.address, 5_000_000n);
+    const { ledger, terms } = gateway.runtime.deps;
+    for (const id of debtIds) {
+      await ledger.reserve({
+        id,
+        payer: debtor.address.toLowerCase() as `0x${string}`,
+        nonce: `0x${randomBytes(32).toString("hex")}`,
+        network: terms.network,
+        asset: terms.asset,
+        payTo: terms.payTo,
+        amount: 1_000n,
+        model: "gpt-4o-mini",
+        strategy: "explicit",
+        task: "chat",
+        validBefore: Math.floor(Date.now() / 1000) + 300,
+        createdAt: new Date(),
+        payment: "{}",
+      });
+      for (const status of ["verified", "served", "unpaid"] as const) await ledger.update(id, { status, at: new Date() });
+    }
+  });
+
+  it("are shown unpaid as a count and an amount, without internal request ids", async () => {
+    const res = await post(`/v1/debts/${debtor.address}`, {});
+    expect(res.status).toBe(402);
+    const text = await res.text();
+    for (const id of debtIds) expect(text).not.toContain(id);
+    expect(JSON.parse(text)).toMatchObject({ owed: { amount: "2000", usd: "0.002000" }, calls: 2 });
+  });
+
+  it("refuse the wallet's paid calls with a count and an amount, without internal request ids", async () => {
+    const body = chat("may I?");
+    const { v2 } = await quoteFor(body);
+    const res = await post("/v1/chat/completions", body, await v2Header(debtor, v2));
+    const text = await res.text();
+    expect(res.status).toBe(402);
+    for (const id of debtIds) expect(text).not.toContain(id);
+    expect((JSON.parse(text) as ErrorBody).error).toMatchObject({ code: "unpaid_debt", owed: "2000", calls: 2 });
+  });
+
+  it("once paid, answer with the count, not the ids", async () => {
+    const challenge = await post(`/v1/debts/${debtor.address}`, {});
+    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0] as PaymentRequirements;
+    const res = await post(`/v1/debts/${debtor.address}`, {}, await v2Header(debtor, accepted));
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    for (const id of debtIds) expect(text).not.toContain(id);
+    expect(JSON.parse(text)).toMatchObject({ paid: { amount: "2000" }, calls: 2 });
+    expect(await (await post(`/v1/debts/${debtor.address}`, {})).json()).toMatchObject({ owed: { amount: "0" }, calls: 0 });
   });
 });

@@ -50,7 +50,7 @@ export async function refuseDebtors(deps: CallDeps, payer: `0x${string}`): Promi
   throw new TollgateError(
     "unpaid_debt",
     `Wallet ${payer} owes ${atomicToUsd(owed)} USDC for ${debts.length} call(s) whose settlement reverted; pay it with POST /v1/debts/${payer} first`,
-    { details: { owed: owed.toString(), calls: debts.map((d) => d.id) } },
+    { details: { owed: owed.toString(), calls: debts.length } },
   );
 }
 
