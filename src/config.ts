@@ -112,6 +112,11 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL").optional(),
   ADMIN_TOKEN: Secret(16, 40).optional(),
+  /**
+   * The simulator answering for models whose provider has no key: on by default in dev mode, off
+   * with NETWORK, where `on` is a deliberate staging choice that marks every 402 and answer.
+   */
+  SIMULATOR: z.enum(["on", "off"]).optional(),
   SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   SIMULATOR_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   UPSTREAM_TIMEOUT_MS: PositiveInt.default(120_000),
@@ -169,7 +174,14 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   adminToken: string | undefined;
-  simulator: { latencyMs: number; tokenDelayMs: number };
+  simulator: {
+    /** Whether models whose provider has no key are served by the simulator (else not offered at all). */
+    enabled: boolean;
+    /** Whether every 402 and answer says it may be simulated: the simulator is on while real money is taken. */
+    marked: boolean;
+    latencyMs: number;
+    tokenDelayMs: number;
+  };
   upstreamTimeoutMs: number;
   settleTiming: "before_response" | "after_response";
   settleRetryIntervalMs: number;
@@ -210,6 +222,15 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   }
 
   const chain = chainSettings(e);
+  // Off the devnet the simulator would take real USDC for made-up answers: only on request.
+  const simulate = (e.SIMULATOR ?? (chain.kind === "devnet" ? "on" : "off")) === "on";
+  if (!simulate && Object.keys(providers).length === 0) {
+    const keys = PROVIDER_IDS.map((p) => `${p.toUpperCase()}_API_KEY`).join(", ");
+    const why = chain.kind === "remote" ? "with NETWORK set the simulator is off" : "SIMULATOR=off";
+    throw new ConfigError(
+      `Invalid configuration:\n  ${keys}: set at least one provider key (${why}, so no model could be served); SIMULATOR=on runs a staging gateway whose every answer is marked simulated`,
+    );
+  }
   const config: Config = {
     host: e.HOST,
     port: e.PORT,
@@ -228,7 +249,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     adminToken: e.ADMIN_TOKEN,
-    simulator: { latencyMs: e.SIMULATOR_LATENCY_MS, tokenDelayMs: e.SIMULATOR_TOKEN_DELAY_MS },
+    simulator: { enabled: simulate, marked: simulate && chain.kind === "remote", latencyMs: e.SIMULATOR_LATENCY_MS, tokenDelayMs: e.SIMULATOR_TOKEN_DELAY_MS },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     settleTiming: e.SETTLE_TIMING,
     settleRetryIntervalMs: e.SETTLE_RETRY_INTERVAL_MS,

@@ -18,7 +18,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  const runtime = await createRuntime(config, logger);
+  const runtime = await createRuntime(config, logger).catch((error: unknown) => {
+    // Some settings can only be judged against the catalog (which models a key unlocks).
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  });
   const server = createServer(createApp(runtime.deps)).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -16,8 +16,9 @@ import { createLogger, errorForLog } from "../src/lib/logger.ts";
 import { describeRejection } from "../src/payment/rejection.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
+import { startGatewayOnChain, startTestGateway, TEST_ADMIN_TOKEN, type ChainGateway, type TestGateway } from "./support/gateway.ts";
 import { base64Json, signAuthorization, type AuthorizationFields } from "./support/sign-payment.ts";
 
 /**
@@ -407,5 +408,148 @@ describe("a wallet's debts", () => {
     for (const id of debtIds) expect(text).not.toContain(id);
     expect(JSON.parse(text)).toMatchObject({ paid: { amount: "2000" }, calls: 2 });
     expect(await (await post(`/v1/debts/${debtor.address}`, {})).json()).toMatchObject({ owed: { amount: "0" }, calls: 0 });
+  });
+});
+
+/**
+ * Production mode (NETWORK set) on this file's devnet: its chain and token, its facilitator at
+ * /facilitator (this process is a loopback client), real signatures and real USDC.
+ */
+function onChain(env: Record<string, string>): Promise<ChainGateway> {
+  return startGatewayOnChain({
+    rpcUrl: gateway.dev.info.rpcUrl,
+    asset: gateway.dev.info.asset,
+    payTo: gateway.dev.info.payTo,
+    facilitatorUrls: [`${gateway.url}/facilitator`],
+    env,
+  });
+}
+
+interface ModelList {
+  data: Array<{ id: string; provider?: string }>;
+}
+
+describe("no simulator outside dev mode", () => {
+  let openaiOnly: ChainGateway;
+  const agent = devnetTestAccount(14);
+  beforeAll(async () => {
+    await gateway.dev.faucet(agent.address, 5_000_000n);
+    openaiOnly = await onChain({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: upstream.url });
+  });
+  afterAll(async () => {
+    await openaiOnly?.close();
+  });
+
+  const at = (g: ChainGateway, path: string, payload: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${g.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(payload) });
+
+  it("lists only the models of the configured provider", async () => {
+    const models = (await (await fetch(`${openaiOnly.url}/v1/models`)).json()) as ModelList;
+    const providers = new Set(models.data.filter((m) => m.id !== "auto").map((m) => m.provider));
+    expect([...providers]).toEqual(["openai"]);
+    expect(models.data.map((m) => m.id)).not.toContain("claude-sonnet-4-20250514");
+  });
+
+  it("refuses a model of an unconfigured provider with model_not_offered, before any 402", async () => {
+    for (const path of ["/v1/chat/completions", "/v1/route"]) {
+      const res = await at(openaiOnly, path, { model: "claude-sonnet-4-20250514", messages: [{ role: "user", content: "hi" }] });
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("payment-required")).toBeNull();
+      const error = ((await res.json()) as ErrorBody).error;
+      expect(error).toMatchObject({ code: "model_not_offered", param: "model" });
+      expect(error.message).toMatch(/claude-sonnet-4-20250514.*not offered here.*anthropic is not configured/);
+    }
+    const embedding = await at(openaiOnly, "/v1/embeddings", { model: "mistral-embed", input: "toll" });
+    expect(embedding.status).toBe(404);
+    expect(((await embedding.json()) as ErrorBody).error.code).toBe("model_not_offered");
+  });
+
+  it("routes every strategy among the configured provider's models only", async () => {
+    for (const model of ["auto", "auto:cost", "auto:quality", "auto:balanced", "auto:task"]) {
+      const res = await at(openaiOnly, "/v1/route", { model, messages: [{ role: "user", content: "Write a Python function that reverses a linked list" }] });
+      expect(res.status, model).toBe(200);
+      const route = (await res.json()) as { provider: string; candidates: Array<{ provider: string }> };
+      expect(new Set(route.candidates.map((c) => c.provider)), model).toEqual(new Set(["openai"]));
+    }
+  });
+
+  it("serves and settles a paid call on the live provider, never the simulator", async () => {
+    // The cheapest model overall is not OpenAI's: with the simulator standing in, auto:cost would pick it.
+    const body = { model: "auto:cost", messages: [{ role: "user", content: "Say hello to the toll booth" }], max_tokens: 32 };
+    const challenge = await at(openaiOnly, "/v1/chat/completions", body);
+    expect(challenge.status).toBe(402);
+    expect(challenge.headers.get("x-tollgate-simulated")).toBeNull();
+    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0] as PaymentRequirements;
+    const before = upstream.requests.length;
+    const res = await at(openaiOnly, "/v1/chat/completions", body, await v2Header(agent, accepted));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-tollgate-provider")).toBe("openai");
+    expect(res.headers.get("x-tollgate-simulated")).toBeNull();
+    expect(upstream.requests.length).toBe(before + 1);
+  });
+
+  it("picks embeddings' auto among offered models only", async () => {
+    // mistral-embed is dearer than OpenAI's text-embedding-3-small: `auto` must not reach past it.
+    const mistralOnly = await onChain({ MISTRAL_API_KEY: "m-test", MISTRAL_BASE_URL: upstream.url });
+    try {
+      const res = await at(mistralOnly, "/v1/embeddings", { model: "auto", input: "toll roads" });
+      expect(res.status).toBe(402);
+      expect(res.headers.get("x-tollgate-model")).toBe("mistral-embed");
+      const models = (await (await fetch(`${mistralOnly.url}/v1/models`)).json()) as ModelList;
+      expect(new Set(models.data.filter((m) => m.id !== "auto").map((m) => m.provider))).toEqual(new Set(["mistral"]));
+    } finally {
+      await mistralOnly.close();
+    }
+  });
+
+  it("refuses to start when no catalog model belongs to a configured provider", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tollgate-test-"));
+    const catalogPath = join(dir, "catalog.json");
+    const groqOnly = (await import("../src/catalog/default-catalog.json", { with: { type: "json" } })).default.models.filter((m) => m.provider === "groq");
+    writeFileSync(catalogPath, JSON.stringify({ version: 1, models: groqOnly }));
+    await expect(onChain({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: upstream.url, CATALOG_PATH: catalogPath })).rejects.toThrow(
+      /OPENAI_API_KEY: no catalog model belongs to a configured provider \(the catalog's providers: groq\)/,
+    );
+  });
+
+  it("the gateway process refuses to start on a real network without a provider key (exit 78, the variables named)", async () => {
+    const env = {
+      PATH: process.env["PATH"] ?? "",
+      NETWORK: "eip155:84532",
+      PAY_TO: gateway.dev.info.payTo,
+      FACILITATOR_URL: `${gateway.url}/facilitator`,
+      DATA_DIR: mkdtempSync(join(tmpdir(), "tollgate-test-")),
+    };
+    const outcome = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: join(import.meta.dirname, ".."), env, timeout: 30_000 }, (error, _stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stderr });
+      });
+    });
+    expect(outcome.code).toBe(78);
+    expect(outcome.stderr).toMatch(/OPENAI_API_KEY, ANTHROPIC_API_KEY, .*: set at least one provider key/);
+  });
+
+  it("with SIMULATOR=on (staging) marks every 402 and every answer as simulated", async () => {
+    const staging = await onChain({ SIMULATOR: "on" });
+    try {
+      const body = { model: "claude-sonnet-4-20250514", messages: [{ role: "user", content: "hello" }], max_tokens: 16 };
+      const challenge = await at(staging, "/v1/chat/completions", body);
+      expect(challenge.status).toBe(402);
+      expect(challenge.headers.get("x-tollgate-simulated")).toBe("true");
+      expect(((await challenge.json()) as { simulated?: string }).simulated).toMatch(/staging gateway \(SIMULATOR=on\).*simulator/);
+      const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0] as PaymentRequirements;
+      const res = await at(staging, "/v1/chat/completions", body, await v2Header(agent, accepted));
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-tollgate-provider")).toBe("simulator");
+      expect(res.headers.get("x-tollgate-simulated")).toBe("true");
+      const embedding = await at(staging, "/v1/embeddings", { model: "auto", input: "toll" });
+      expect(embedding.status).toBe(402);
+      expect(embedding.headers.get("x-tollgate-simulated")).toBe("true");
+      expect(((await embedding.json()) as { simulated?: string }).simulated).toBeDefined();
+      const models = await fetch(`${staging.url}/v1/models`);
+      expect(models.headers.get("x-tollgate-simulated")).toBe("true");
+    } finally {
+      await staging.close();
+    }
   });
 });
