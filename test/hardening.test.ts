@@ -473,6 +473,14 @@ describe("no simulator outside dev mode", () => {
     }
   });
 
+  it("still accepts limit headers naming catalog models and providers it does not offer", async () => {
+    const chatBody = { model: "auto", messages: [{ role: "user", content: "hi" }] };
+    const denied = await at(openaiOnly, "/v1/route", chatBody, { "x-tollgate-deny": "anthropic,claude-sonnet-4-20250514" });
+    expect(denied.status).toBe(200);
+    const allowed = await at(openaiOnly, "/v1/route", chatBody, { "x-tollgate-allow": "anthropic" });
+    expect(((await allowed.json()) as ErrorBody).error.code).toBe("no_model_available");
+  });
+
   it("serves and settles a paid call on the live provider, never the simulator", async () => {
     // The cheapest model overall is not OpenAI's: with the simulator standing in, auto:cost would pick it.
     const body = { model: "auto:cost", messages: [{ role: "user", content: "Say hello to the toll booth" }], max_tokens: 32 };

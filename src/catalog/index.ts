@@ -61,6 +61,11 @@ export class CatalogIndex {
     return this.#withheld.get(id);
   }
 
+  /** Every catalog model this gateway does not offer. */
+  withheldList(): readonly ModelEntry[] {
+    return [...this.#withheld.values()];
+  }
+
   get(id: string): IndexedModel | undefined {
     return this.#byId.get(id);
   }
