@@ -11,6 +11,7 @@ import type { Analysis, Candidate, Decision, RankedCandidate } from "../routing/
 import { ChatRequest, findUnsoldField } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
 import { issueQuote } from "./payment-steps.ts";
+import { refuseWithheld } from "./offered-model.ts";
 
 /** A call analysed, routed and priced, before any payment: what the 402 and /v1/route show. */
 export interface Plan {
@@ -63,6 +64,7 @@ export function routingSettings(deps: CallDeps): Pick<PlanRouting, "taskPreferen
 
 export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, routing: PlanRouting = {}): Plan {
   const request = parseChatRequest(body);
+  refuseWithheld(deps.catalog, request.model);
   if (deps.catalog.get(request.model)?.entry.kind === "embedding") {
     throw new TollgateError("invalid_request", `'${request.model}' is an embedding model; send it to POST /v1/embeddings`, { param: "model" });
   }

@@ -155,7 +155,7 @@ async function fateOf(deps: SettlerDeps, row: CallRow) {
   try {
     return await deps.chain.authorizationFate(row.asset, row.payer, row.nonce);
   } catch (error) {
-    deps.logger.warn({ callId: row.id, err: messageOf(error) }, "chain unreachable while settling");
+    deps.logger.warn({ callId: row.id, err: error }, "chain unreachable while settling");
     return undefined;
   }
 }
@@ -165,7 +165,7 @@ async function proofOf(deps: SettlerDeps, row: CallRow, transaction: `0x${string
   try {
     return await deps.chain.paymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: row.amount, nonce: row.nonce });
   } catch (error) {
-    deps.logger.warn({ callId: row.id, err: messageOf(error) }, "chain unreachable while checking a settlement");
+    deps.logger.warn({ callId: row.id, err: error }, "chain unreachable while checking a settlement");
     return undefined;
   }
 }

@@ -16,7 +16,9 @@ const CHALLENGE_CANDIDATES = 4;
 
 /** POST /v1/chat/completions (paid) and POST /v1/route (the decision and quote, free). */
 export function chatRoutes(deps: AppDeps): Record<string, DirectRoute> {
-  const known = { models: deps.catalog.list().map((m) => m.id), providers: deps.catalog.providers() };
+  // Limit headers may name any catalog model or provider: denying one this gateway does not offer is harmless.
+  const everyModel = [...deps.catalog.list(), ...deps.catalog.withheldList()];
+  const known = { models: everyModel.map((m) => m.id), providers: [...new Set(everyModel.map((m) => m.provider))] };
   const limitsOf = (req: IncomingMessage) => parseAgentLimits(req.headers, known);
 
   async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
