@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { BaseError, createPublicClient, http, TransactionReceiptNotFoundError, type PublicClient } from "viem";
 import { z } from "zod";
+import { markDisproved } from "./call/lifecycle.ts";
 import { openLedger, SQLITE_FILE_NAME } from "./ledger/open.ts";
 import { reconcile, type Mismatch } from "./ledger/reconcile.ts";
 import type { CallRow, Ledger } from "./ledger/types.ts";
@@ -210,7 +211,7 @@ async function applyDebts(ledger: Ledger, mismatches: readonly Mismatch[]): Prom
   let moved = 0;
   for (const mismatch of mismatches) {
     if (mismatch.kind !== "unproven_settlement") continue;
-    const done = await ledger.transition(mismatch.call.id, ["settled"], { status: "unpaid", at: new Date(), error: `reconcile: settled by ${mismatch.call.txHash}, which did not pay: ${mismatch.note}`.slice(0, 500) });
+    const done = await markDisproved(ledger, mismatch.call.id, `reconcile: settled by ${mismatch.call.txHash}, which did not pay: ${mismatch.note}`, new Date());
     if (done) moved += 1;
   }
   return moved;

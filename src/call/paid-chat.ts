@@ -4,16 +4,17 @@ import { TollgateError, messageOf } from "../lib/errors.ts";
 import { StageTimer } from "../lib/stage-timer.ts";
 import { EMPTY_HEALTH } from "../routing/health.ts";
 import type { AgentLimits } from "../routing/limits.ts";
-import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import type { AcceptedPayment } from "../payment/accept.ts";
+import type { Challenge } from "../payment/challenge.ts";
 import { encodeX402Header, receiptHeaderName } from "../payment/encode-header.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
-import type { ChatResult, ChatStream } from "../providers/types.ts";
-import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.ts";
+import type { ChatResult, ChatStream, Usage } from "../providers/types.ts";
 import type { CallDeps } from "./deps.ts";
 import { executeWithFailover, type Attempt } from "./execute.ts";
 import { createFirstContentWatch } from "./first-content.ts";
+import type { ServedCall } from "./lifecycle.ts";
 import { planCall, routingSettings, type Plan } from "./plan.ts";
-import { receiptOf, recordServed, refuseDebtors, reserveAndVerify, settleServed } from "./payment-steps.ts";
+import { acceptFor, challengeFor, openPaidCall, type PaidCall } from "./paid-call.ts";
 
 export interface ChatInput {
   body: unknown;
@@ -69,16 +70,15 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   const plan = planCall(deps, input.body, input.resourceUrl, { ...routingSettings(deps), health, limits: input.limits });
   timer.mark("plan");
   if (submission === undefined) {
-    const challenge = buildChallenge(deps.terms, offerFor(plan), "Payment required to run this call");
+    const challenge = challengeFor(deps, plan.offer, "Payment required to run this call");
     timer.mark("challenge");
     return { kind: "payment_required", plan, challenge, timer };
   }
 
-  const paid = await acceptPayment(deps, plan, submission);
+  const paid = await acceptFor(deps, plan.offer, submission);
   const attempts = attemptsFor(deps, plan, paid);
   timer.mark("local_verify");
-  await refuseDebtors(deps, paid.payer);
-  await reserveAndVerify(deps, paid, input.requestId, { strategy: plan.decision.strategy, task: plan.decision.task }, timer);
+  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: plan.decision.strategy, task: plan.decision.task }, refuseDebtors: true, timer });
 
   let upstreamMs = 0;
   const meta = (provider: string, model: string): CallMeta => ({
@@ -94,30 +94,26 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
 
   if (plan.request.stream === true) {
     const upstreamStart = performance.now();
-    const served = await executeWithFailover<ChatStream>(deps, plan.request, attempts, input.signal, "stream").catch((error: unknown) =>
-      failCall(deps, input.requestId, error),
-    );
+    const served = await executeWithFailover<ChatStream>(deps, plan.request, attempts, input.signal, "stream").catch((error: unknown) => failCall(call, error));
     upstreamMs = performance.now() - upstreamStart;
     timer.mark("upstream_headers");
     const callMeta = meta(served.result.provider, served.attempt.model.id);
-    const delivery = { paid, stream: served.result, attempt: served.attempt, requestId: input.requestId, started, signal: input.signal };
+    const delivery = { call, requestId: input.requestId, stream: served.result, attempt: served.attempt, started, signal: input.signal };
     return { kind: "streaming", plan, paid, meta: callMeta, pipe: (sink) => deliverStream(deps, delivery, sink) };
   }
 
   const upstreamStart = performance.now();
-  const served = await executeWithFailover<ChatResult>(deps, plan.request, attempts, input.signal, "chat").catch((error: unknown) =>
-    failCall(deps, input.requestId, error),
-  );
+  const served = await executeWithFailover<ChatResult>(deps, plan.request, attempts, input.signal, "chat").catch((error: unknown) => failCall(call, error));
   upstreamMs = performance.now() - upstreamStart;
   timer.mark("upstream");
-  await recordServed(deps, input.requestId, { provider: served.result.provider, model: served.attempt.model, usage: served.result.usage, started });
+  await call.served(servedCall(deps, served.result.provider, served.attempt, served.result.usage, started));
   timer.mark("ledger");
   const callMeta = meta(served.result.provider, served.attempt.model.id);
   if (deps.settleTiming === "after_response") {
-    void settleServed(deps, input.requestId).catch((err: unknown) => deps.logger.error({ err, callId: input.requestId }, "background settlement failed"));
+    call.settleLater();
     return { kind: "completed", plan, paid, meta: callMeta, body: served.result.body, settlement: undefined };
   }
-  const settlement = receiptOf(deps, await settleServed(deps, input.requestId));
+  const settlement = await call.settle();
   timer.mark("settle");
   return { kind: "completed", plan, paid, meta: callMeta, body: served.result.body, settlement };
 }
@@ -140,10 +136,14 @@ function attemptsFor(deps: CallDeps, plan: Plan, paid: AcceptedPayment): Attempt
   return attempts;
 }
 
-async function failCall(deps: CallDeps, requestId: string, error: unknown): Promise<never> {
-  const message = messageOf(error);
-  await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: message.slice(0, 500) });
+async function failCall(call: PaidCall, error: unknown): Promise<never> {
+  await call.failed(messageOf(error));
   throw error;
+}
+
+/** What the ledger records of a served attempt. */
+function servedCall(deps: CallDeps, provider: string, attempt: Attempt, usage: Usage, started: number, ttftMs?: number): ServedCall {
+  return { provider, rates: deps.catalog.rates(attempt.model.id), usage, latencyMs: Math.round(performance.now() - started), ttftMs };
 }
 
 /**
@@ -158,10 +158,10 @@ async function failCall(deps: CallDeps, requestId: string, error: unknown): Prom
  */
 async function deliverStream(
   deps: CallDeps,
-  call: { paid: AcceptedPayment; stream: ChatStream; attempt: Attempt; requestId: string; started: number; signal: AbortSignal },
+  delivery: { call: PaidCall; requestId: string; stream: ChatStream; attempt: Attempt; started: number; signal: AbortSignal },
   sink: StreamSink,
 ): Promise<void> {
-  const { paid, stream, attempt, requestId, started } = call;
+  const { call, stream, attempt, started } = delivery;
   const content = createFirstContentWatch();
   let delivered = false;
   let agentGone = false;
@@ -179,23 +179,23 @@ async function deliverStream(
     }
   } catch (error) {
     // The agent's disconnect aborts the upstream call: that is the agent leaving, not a failure.
-    if (!call.signal.aborted) {
+    if (!delivery.signal.aborted) {
       const message = messageOf(error);
-      await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: `stream: ${message}`.slice(0, 500) });
+      await call.failed(`stream: ${message}`);
       await sink.write(sseError("upstream_error", `The upstream failed mid-stream; you were not charged (${message})`));
       return;
     }
     agentGone = true;
   }
   if (agentGone && !delivered) {
-    await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: "stream: the agent disconnected before any content" });
+    await call.failed("stream: the agent disconnected before any content");
     return;
   }
-  await recordServed(deps, requestId, { provider: stream.provider, model: attempt.model, usage: stream.usage(), started, ttftMs });
-  if (agentGone) deps.logger.info({ callId: requestId }, "agent left a stream after its content began; settling the quoted price");
+  await call.served(servedCall(deps, stream.provider, attempt, stream.usage(), started, ttftMs));
+  if (agentGone) deps.logger.info({ callId: delivery.requestId }, "agent left a stream after its content began; settling the quoted price");
   try {
-    const settlement = receiptOf(deps, await settleServed(deps, requestId));
-    if (!agentGone) await sink.write(`: ${receiptHeaderName(paid.version)} ${encodeX402Header(settlement)}\n\n`);
+    const settlement = await call.settle();
+    if (!agentGone) await sink.write(`: ${receiptHeaderName(call.paid.version)} ${encodeX402Header(settlement)}\n\n`);
   } catch (error) {
     const code = error instanceof TollgateError ? error.code : "settlement_failed";
     if (!agentGone) await sink.write(sseError(code, messageOf(error)));

@@ -3,14 +3,14 @@ import { z } from "zod";
 import type { IndexedModel } from "../catalog/index.ts";
 import { TollgateError, messageOf } from "../lib/errors.ts";
 import { countTokens } from "../lib/tokenizer.ts";
-import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import type { Challenge } from "../payment/challenge.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
+import type { Offer } from "../payment/offer.ts";
 import { bodyHash } from "../payment/quote.ts";
 import { ProviderError } from "../providers/types.ts";
-import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
+import { acceptFor, challengeFor, makeOffer, openPaidCall } from "./paid-call.ts";
 import { agentPrice } from "./plan.ts";
-import { issueQuote, receiptOf, recordServed, refuseDebtors, reserveAndVerify, settleServed } from "./payment-steps.ts";
 import { refuseWithheld } from "./offered-model.ts";
 
 /** OpenAI's embeddings request (platform.openai.com/docs/api-reference/embeddings/create), text inputs. */
@@ -25,7 +25,7 @@ export const EmbeddingsRequest = z
   .strict();
 
 export type EmbeddingsOutcome =
-  | { kind: "payment_required"; payable: Payable; challenge: Challenge; model: string; price: bigint }
+  | { kind: "payment_required"; offer: Offer; challenge: Challenge; model: string; price: bigint }
   | { kind: "completed"; body: Record<string, unknown>; model: string; provider: string; price: bigint; settlement: SettleResponse; version: 1 | 2 };
 
 /**
@@ -53,25 +53,23 @@ export async function runEmbeddings(
     throw new TollgateError("context_length_exceeded", `an input is longer than ${model.entry.id}'s ${model.entry.contextWindow} tokens`, { param: "input" });
   }
   const price = agentPrice(deps, model.entry.id, inputTokens, 0);
-  const hash = bodyHash(input.body);
-  const payable: Payable = {
-    bodyHash: hash,
-    quote: issueQuote(deps, { bodyHash: hash, model: model.entry.id, amount: price, cap: 1 }).quote,
+  const { quoteExpiresAt: _, ...offer } = makeOffer(deps, {
+    amount: price,
+    bodyHash: bodyHash(input.body),
+    model: model.entry.id,
+    outputCap: 1,
+    // `auto` resolves to one model for a given catalog; a quote for another never pays for this body.
+    explicitModel: model.entry.id,
     resourceUrl: input.resourceUrl,
-    candidates: [{ model: model.entry.id, outputCap: 1, price }],
-    decision: { task: "embedding" },
-    explicitModel: request.model === "auto" ? undefined : request.model,
     description: `Embeddings of ${texts.length} input(s), ${inputTokens} tokens, on ${model.entry.id}`,
-  };
+  });
 
   const submission = readPaymentHeader(input.headers);
   if (submission === undefined) {
-    return { kind: "payment_required", payable, challenge: buildChallenge(deps.terms, offerFor(payable), "Payment required to run this call"), model: model.entry.id, price };
+    return { kind: "payment_required", offer, challenge: challengeFor(deps, offer, "Payment required to run this call"), model: model.entry.id, price };
   }
-  const paid = await acceptPayment(deps, payable, submission);
-  if (paid.model !== model.entry.id) throw new TollgateError("payment_mismatch", "the quote is for another model", { details: { reason: "quote_for_other_model" } });
-  await refuseDebtors(deps, paid.payer);
-  await reserveAndVerify(deps, paid, input.requestId, { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" });
+  const paid = await acceptFor(deps, offer, submission);
+  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" }, refuseDebtors: true });
 
   const provider = deps.providers.providerFor(model.entry);
   const started = performance.now();
@@ -83,11 +81,11 @@ export async function runEmbeddings(
   } catch (error) {
     deps.health.record({ model: model.entry.id, provider: model.entry.provider, ok: false, now: deps.now() });
     const message = messageOf(error);
-    await deps.ledger.update(input.requestId, { status: "failed", at: new Date(deps.now()), error: message.slice(0, 500) });
+    await call.failed(message);
     throw new TollgateError("upstream_error", `The embeddings call failed (${message}); you were not charged`, { cause: error });
   }
-  await recordServed(deps, input.requestId, { provider: result.provider, model: model.entry, usage: result.usage, started });
-  const settlement = receiptOf(deps, await settleServed(deps, input.requestId));
+  await call.served({ provider: result.provider, rates: deps.catalog.rates(model.entry.id), usage: result.usage, latencyMs: Math.round(performance.now() - started) });
+  const settlement = await call.settle();
   return { kind: "completed", body: result.body, model: model.entry.id, provider: result.provider, price, settlement, version: paid.version };
 }
 

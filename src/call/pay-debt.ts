@@ -1,12 +1,12 @@
 import type { SettleResponse } from "@x402/core/types";
 import { TollgateError } from "../lib/errors.ts";
 import { atomicToUsd } from "../lib/money.ts";
-import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import type { Challenge } from "../payment/challenge.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
 import { bodyHash } from "../payment/quote.ts";
-import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
-import { issueQuote, receiptOf, reserveAndVerify, settleServed } from "./payment-steps.ts";
+import { markRepaid } from "./lifecycle.ts";
+import { acceptFor, challengeFor, makeOffer, openPaidCall } from "./paid-call.ts";
 
 /**
  * `calls` is how many calls the debt is for. Their request ids stay inside: the unpaid endpoint
@@ -30,30 +30,28 @@ export async function payDebt(
   if (debts.length === 0) return { kind: "clear" };
   const owed = debts.reduce((sum, row) => sum + row.amount, 0n);
   const calls = debts.map((row) => row.id);
-  const hash = bodyHash({ debtOf: input.wallet.toLowerCase(), calls });
-  const payable: Payable = {
-    bodyHash: hash,
-    quote: issueQuote(deps, { bodyHash: hash, model: "debt", amount: owed, cap: 1 }).quote,
+  const { quoteExpiresAt: _, ...offer } = makeOffer(deps, {
+    amount: owed,
+    bodyHash: bodyHash({ debtOf: input.wallet.toLowerCase(), calls }),
+    model: "debt",
+    outputCap: 1,
+    // A quote for anything else (a chat call's, say) never pays a debt.
+    explicitModel: "debt",
     resourceUrl: input.resourceUrl,
-    candidates: [{ model: "debt", outputCap: 1, price: owed }],
-    decision: { task: "debt" },
-    description: `Debt of ${input.wallet}: ${atomicToUsd(owed)} USDC for ${debts.length} call(s) whose settlement reverted`,
-  };
+    description: `Debt of ${input.wallet}: ${atomicToUsd(owed)} USDC for ${debts.length} call(s) whose settlement failed`,
+  });
 
   const submission = readPaymentHeader(input.headers);
   if (submission === undefined) {
-    return { kind: "payment_required", owed, calls: calls.length, challenge: buildChallenge(deps.terms, offerFor(payable), "Payment of this wallet's debt is required") };
+    return { kind: "payment_required", owed, calls: calls.length, challenge: challengeFor(deps, offer, "Payment of this wallet's debt is required") };
   }
-  const paid = await acceptPayment(deps, payable, submission);
-  if (paid.model !== "debt") throw new TollgateError("payment_mismatch", "this payment's quote is not for a debt", { details: { reason: "quote_for_other_resource" } });
-  await reserveAndVerify(deps, paid, input.requestId, { strategy: "debt", task: "debt" });
-  await deps.ledger.update(input.requestId, { status: "served", at: new Date(deps.now()) });
-  const settlement = receiptOf(deps, await settleServed(deps, input.requestId));
+  const paid = await acceptFor(deps, offer, submission);
+  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: "debt", task: "debt" }, refuseDebtors: false });
+  await call.servedWithoutUpstream();
+  const settlement = await call.settle();
   if (!settlement.success) {
     throw new TollgateError("settlement_failed", "The debt payment did not settle yet; the debt stands until it does", { details: { reason: "pending" } });
   }
-  for (const id of calls) {
-    await deps.ledger.transition(id, ["unpaid"], { status: "repaid", at: new Date(deps.now()), error: `repaid by ${input.requestId}` });
-  }
+  await markRepaid(deps.ledger, calls, input.requestId, new Date(deps.now()));
   return { kind: "paid", owed, calls: calls.length, settlement, version: paid.version };
 }

@@ -10,7 +10,8 @@ import type { BalancedWeights, TaskPreferences } from "../routing/strategies/typ
 import type { Analysis, Candidate, Decision, RankedCandidate } from "../routing/types.ts";
 import { ChatRequest, findUnsoldField } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
-import { issueQuote } from "./payment-steps.ts";
+import type { Offer } from "../payment/offer.ts";
+import { makeOffer } from "./paid-call.ts";
 import { refuseWithheld } from "./offered-model.ts";
 
 /** A call analysed, routed and priced, before any payment: what the 402 and /v1/route show. */
@@ -19,14 +20,10 @@ export interface Plan {
   analysis: Analysis;
   decision: Decision;
   candidates: [RankedCandidate, ...RankedCandidate[]];
-  bodyHash: string;
-  /** Signed quote for the primary candidate (payment/quote.ts). */
-  quote: string;
+  /** The primary candidate at its price, with its signed quote: what the 402 asks for. */
+  offer: Offer;
+  /** Unix seconds. */
   quoteExpiresAt: number;
-  /** URL of the resource being paid for (x402 `resource`). */
-  resourceUrl: string;
-  /** The model id the request named, when it named one rather than a strategy. */
-  explicitModel: string | undefined;
 }
 
 export function parseChatRequest(body: unknown): ChatRequest {
@@ -84,10 +81,16 @@ export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, rou
   // decide priced every candidate through priceOf; the plan shows those prices.
   const candidates = decision.candidates;
   const primary = candidates[0];
-  const hash = bodyHash(body);
-  const { quote, expiresAt: quoteExpiresAt } = issueQuote(deps, { bodyHash: hash, model: primary.model, amount: primary.price, cap: primary.outputCap });
-  const explicitModel = decision.strategy === "explicit" ? request.model : undefined;
-  return { request, analysis, decision, candidates, bodyHash: hash, quote, quoteExpiresAt, resourceUrl, explicitModel };
+  const { quoteExpiresAt, ...offer } = makeOffer(deps, {
+    amount: primary.price,
+    bodyHash: bodyHash(body),
+    model: primary.model,
+    outputCap: primary.outputCap,
+    explicitModel: decision.strategy === "explicit" ? request.model : undefined,
+    resourceUrl,
+    description: `Chat completion on ${primary.model} (${decision.task}), up to ${primary.outputCap} output tokens`,
+  });
+  return { request, analysis, decision, candidates, offer, quoteExpiresAt };
 }
 
 /** What the agent pays for a call on `model` (worst case, markup included), atomic USDC. */

@@ -1,14 +1,6 @@
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
+import type { Offer } from "./offer.ts";
 import type { PaymentTerms } from "./terms.ts";
-
-/** A priced offer for one call: what the 402 asks for and what a paid retry must match. */
-export interface Offer {
-  amount: bigint;
-  /** Signed quote token (payment/quote.ts), carried in `extra.quote`. */
-  quote: string;
-  resourceUrl: string;
-  description: string;
-}
 
 /** x402 v1 requirements (transports-v1 http.md): amount is `maxAmountRequired`, network by name. */
 export interface PaymentRequirementsV1 {

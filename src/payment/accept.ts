@@ -1,23 +1,18 @@
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { TollgateError } from "../lib/errors.ts";
-import { requirementsV1, type Offer, type PaymentRequirementsV1 } from "../payment/challenge.ts";
-import type { PaymentSubmission } from "../payment/header.ts";
-import { verifyLocally } from "../payment/local-verify.ts";
-import { readQuote } from "../payment/quote.ts";
-import type { CallDeps } from "./deps.ts";
+import { requirementsV1, type PaymentRequirementsV1 } from "./challenge.ts";
+import type { PaymentSubmission } from "./header.ts";
+import { verifyLocally } from "./local-verify.ts";
+import type { Offer } from "./offer.ts";
+import { readQuote } from "./quote.ts";
+import type { PaymentTerms } from "./terms.ts";
 
-/** What a payment can be for: a planned chat call, or a wallet's debt. A Plan is one. */
-export interface Payable {
-  bodyHash: string;
-  quote: string;
-  resourceUrl: string;
-  /** The first candidate is what v1 payments, which echo no quote, are matched against. */
-  candidates: readonly [{ model: string; outputCap: number; price: bigint }, ...unknown[]];
-  decision: { task: string };
-  /** The model the request named, when it named one rather than a strategy. */
-  explicitModel?: string | undefined;
-  /** Overrides the challenge's resource description. */
-  description?: string;
+/** What accepting a payment needs to know: the terms, the quote key, the time. */
+export interface AcceptContext {
+  terms: PaymentTerms;
+  quoteSecret: string;
+  /** Milliseconds since the epoch. */
+  now(): number;
 }
 
 /** A payment that matched its quote and passed the local checks; not yet reserved or verified. */
@@ -40,9 +35,9 @@ export interface AcceptedPayment {
 /**
  * Matches a decoded payment to the quote it pays for. v2 clients echo the requirements, quote
  * included, in `accepted`, so the paid retry runs at exactly the quoted model and price. v1
- * payloads echo nothing: they are matched against the quote for the current plan.
+ * payloads echo nothing: they are matched against the offer made for this request now.
  */
-export async function acceptPayment(deps: CallDeps, plan: Payable, submission: PaymentSubmission): Promise<AcceptedPayment> {
+export async function acceptPayment(deps: AcceptContext, offer: Offer, submission: PaymentSubmission): Promise<AcceptedPayment> {
   const { terms } = deps;
   const nowSeconds = Math.floor(deps.now() / 1000);
   let model: string;
@@ -78,7 +73,7 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
       throw new TollgateError("quote_invalid", `accepted.extra.quote ${what}`, { param: "accepted.extra.quote", details: { reason: check.reason } });
     }
     const { claims } = check;
-    if (claims.body !== plan.bodyHash) {
+    if (claims.body !== offer.bodyHash) {
       throw new TollgateError("payment_mismatch", "the quote was issued for a different request body", {
         param: "accepted.extra.quote",
         details: { reason: "quote_for_other_body" },
@@ -86,8 +81,8 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
     }
     // The body hash covers `model`, so only a forged quote (a leaked secret) gets here; a request
     // that names its model still never runs on, or pays the price of, another one.
-    if (plan.explicitModel !== undefined && claims.model !== plan.explicitModel) {
-      throw new TollgateError("payment_mismatch", `the quote is for ${claims.model}, but the request asks for ${plan.explicitModel}`, {
+    if (offer.explicitModel !== undefined && claims.model !== offer.explicitModel) {
+      throw new TollgateError("payment_mismatch", `the quote is for ${claims.model}, but the request asks for ${offer.explicitModel}`, {
         param: "accepted.extra.quote",
         details: { reason: "quote_for_other_model" },
       });
@@ -112,11 +107,10 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
     }
     checkScheme(submission.scheme, submission.network, terms.v1Network, "X-PAYMENT");
     checkV1Lifetime(submission.authorization.validBefore, nowSeconds, terms.maxTimeoutSeconds);
-    const primary = plan.candidates[0];
-    model = primary.model;
-    outputCap = primary.outputCap;
-    amount = primary.price;
-    requirements = requirementsV1(terms, offerFor(plan), terms.v1Network);
+    model = offer.model;
+    outputCap = offer.outputCap;
+    amount = offer.amount;
+    requirements = requirementsV1(terms, offer, terms.v1Network);
   }
 
   const { payer, signatureChecked } = await verifyLocally({
@@ -170,15 +164,4 @@ function checkScheme(scheme: string, network: string, expectedNetwork: string, p
       details: { reason: "wrong_network" },
     });
   }
-}
-
-/** The offer a plan makes for its primary candidate: what the 402 shows and v1 payments match. */
-export function offerFor(plan: Payable): Offer {
-  const primary = plan.candidates[0];
-  return {
-    amount: primary.price,
-    quote: plan.quote,
-    resourceUrl: plan.resourceUrl,
-    description: plan.description ?? `Chat completion on ${primary.model} (${plan.decision.task}), up to ${primary.outputCap} output tokens`,
-  };
 }

@@ -1,0 +1,176 @@
+import type { SettleResponse } from "@x402/core/types";
+import { TollgateError } from "../lib/errors.ts";
+import { atomicToUsd } from "../lib/money.ts";
+import type { StageTimer } from "../lib/stage-timer.ts";
+import { acceptPayment, type AcceptedPayment } from "../payment/accept.ts";
+import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import type { PaymentSubmission } from "../payment/header.ts";
+import type { Offer } from "../payment/offer.ts";
+import { signQuote } from "../payment/quote.ts";
+import type { SettleOutcome } from "../payment/settle.ts";
+import { facilitatorVerify } from "../payment/verify.ts";
+import type { CallDeps } from "./deps.ts";
+import { callSteps, reserveCall, type ServedCall } from "./lifecycle.ts";
+
+/**
+ * The paid lifecycle every paid resource shares (chat, embeddings, debts): offer -> accept ->
+ * refuse debtors -> reserve and verify -> serve -> record -> settle. The x402 parts live in
+ * payment/ (accept.ts, verify.ts, settle.ts), every status change in call/lifecycle.ts; this
+ * module puts them in order. An agent never pays for a call it did not get: settlement comes only
+ * after the call was served, and a failure before that releases or fails the row, unsettled.
+ */
+
+/** An offer for `fields`, with its quote signed for the terms' maxTimeoutSeconds (payment/quote.ts). */
+export function makeOffer(deps: CallDeps, fields: Omit<Offer, "quote">): Offer & { quoteExpiresAt: number } {
+  const quoteExpiresAt = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
+  const quote = signQuote(
+    { v: 1, body: fields.bodyHash, model: fields.model, amount: fields.amount.toString(), cap: fields.outputCap, exp: quoteExpiresAt },
+    deps.quoteSecret,
+  );
+  return { ...fields, quote, quoteExpiresAt };
+}
+
+/** The 402 for an offer: the v2 PAYMENT-REQUIRED header and the v1 body. */
+export function challengeFor(deps: CallDeps, offer: Offer, error: string): Challenge {
+  return buildChallenge(deps.terms, offer, error);
+}
+
+/** A paid call past its payment: accepted, reserved and verified, ready to serve. */
+export interface PaidCall {
+  paid: AcceptedPayment;
+  /** Records what served it (verified -> served). */
+  served(served: ServedCall): Promise<void>;
+  /** A debt is served by its settlement: nothing upstream (verified -> served). */
+  servedWithoutUpstream(): Promise<void>;
+  /** Records that nothing was served (verified -> failed); never settled. */
+  failed(reason: string): Promise<void>;
+  /** Settles the served call now; the receipt, or settlement_failed when it reverted or expired. */
+  settle(): Promise<SettleResponse>;
+  /** Settles in the background (SETTLE_TIMING=after_response); the sweep retries what fails. */
+  settleLater(): void;
+}
+
+export interface OpenPaidCall {
+  /** The payment, accepted for its offer (payment/accept.ts); the caller checks it fits what it sells. */
+  paid: AcceptedPayment;
+  requestId: string;
+  /** Ledger labels: how the call was routed and what it is. */
+  labels: { strategy: string; task: string };
+  /** Paying a debt is the one payment a debtor may make. */
+  refuseDebtors: boolean;
+  timer?: StageTimer;
+}
+
+/** Matches a payment to its offer and runs the local checks (signature, amount, window, quote). */
+export function acceptFor(deps: CallDeps, offer: Offer, submission: PaymentSubmission): Promise<AcceptedPayment> {
+  return acceptPayment(deps, offer, submission);
+}
+
+/** Takes an accepted payment's call through the debt check, reservation and verification. */
+export async function openPaidCall(deps: CallDeps, input: OpenPaidCall): Promise<PaidCall> {
+  const { paid, requestId, timer } = input;
+  if (input.refuseDebtors) await refuseDebtors(deps, paid.payer);
+  const steps = callSteps(deps.ledger, requestId, deps.now);
+  await reserveAndVerify(deps, paid, requestId, input.labels, timer);
+  await steps.verified();
+
+  const settle = async (): Promise<SettleResponse> => {
+    const row = await deps.ledger.get(requestId);
+    if (row === undefined) throw new Error(`ledger lost call ${requestId}`);
+    return receiptOf(deps, await deps.settler.settle(row));
+  };
+  return {
+    paid,
+    served: (served) => steps.served(served),
+    servedWithoutUpstream: () => steps.servedWithoutUpstream(),
+    failed: (reason) => steps.failed(reason),
+    settle,
+    settleLater() {
+      void settle().catch((err: unknown) => deps.logger.error({ err, callId: requestId }, "background settlement failed"));
+    },
+  };
+}
+
+/** A wallet whose earlier settlement failed by its doing gets no new call until the debt is paid. */
+async function refuseDebtors(deps: CallDeps, payer: `0x${string}`): Promise<void> {
+  const debts = await deps.ledger.debts(payer);
+  if (debts.length === 0) return;
+  const owed = debts.reduce((sum, row) => sum + row.amount, 0n);
+  throw new TollgateError(
+    "unpaid_debt",
+    `Wallet ${payer} owes ${atomicToUsd(owed)} USDC for ${debts.length} call(s) whose settlement reverted; pay it with POST /v1/debts/${payer} first`,
+    { details: { owed: owed.toString(), calls: debts.length } },
+  );
+}
+
+/**
+ * Reserves (payer, nonce) in the ledger, so a second use is refused, and has the facilitator
+ * verify the payment (it simulates the transfer). The order depends on who checked the
+ * signature. An EOA signature was recovered to the payer here, so the reservation comes first and
+ * a replay is refused without a facilitator round trip. A smart-wallet signature proves nothing
+ * until the facilitator has judged it; reserving first would let anyone write rows, and spend
+ * nonces, under another wallet's address with a signature-shaped blob.
+ */
+async function reserveAndVerify(deps: CallDeps, paid: AcceptedPayment, requestId: string, labels: OpenPaidCall["labels"], timer?: StageTimer): Promise<void> {
+  if (!paid.signatureChecked) {
+    await facilitatorVerify(deps, paid);
+    timer?.mark("facilitator_verify");
+    await reserve(deps, paid, requestId, labels);
+    timer?.mark("reserve");
+    return;
+  }
+  await reserve(deps, paid, requestId, labels);
+  timer?.mark("reserve");
+  try {
+    await facilitatorVerify(deps, paid);
+  } catch (error) {
+    const reason = error instanceof TollgateError && error.code === "payment_rejected" ? `verify: ${String(error.details?.["reason"])}` : "facilitator_unavailable";
+    await callSteps(deps.ledger, requestId, deps.now).released(reason);
+    throw error;
+  }
+  timer?.mark("facilitator_verify");
+}
+
+async function reserve(deps: CallDeps, paid: AcceptedPayment, requestId: string, labels: OpenPaidCall["labels"]): Promise<void> {
+  const outcome = await reserveCall(deps.ledger, {
+    id: requestId,
+    payer: paid.payer,
+    nonce: paid.nonce,
+    network: deps.terms.network,
+    asset: deps.terms.asset,
+    payTo: deps.terms.payTo,
+    amount: paid.amount,
+    model: paid.model,
+    strategy: labels.strategy,
+    task: labels.task,
+    validBefore: paid.validBefore,
+    createdAt: new Date(deps.now()),
+    payment: JSON.stringify({ version: paid.version, payload: paid.payload, requirements: paid.requirements }),
+  });
+  if (outcome.kind === "duplicate") {
+    throw new TollgateError("payment_replayed", `payment nonce ${paid.nonce} from ${paid.payer} was already used; sign a new payment`, {
+      details: { reason: "nonce_reused" },
+    });
+  }
+}
+
+/**
+ * The receipt for a settle outcome. A pending settlement still delivers the call: the payment was
+ * verified and the settlement worker retries it. A failed one withholds it and leaves a debt.
+ */
+function receiptOf(deps: CallDeps, outcome: SettleOutcome): SettleResponse {
+  switch (outcome.kind) {
+    case "settled":
+      return outcome.response;
+    case "pending":
+      return { success: false, errorReason: "settlement_pending", errorMessage: outcome.reason, transaction: "", network: deps.terms.network };
+    case "unpaid":
+      throw new TollgateError("settlement_failed", `Settlement failed (${outcome.reason}); the call's price is recorded as a debt of this wallet`, {
+        details: { reason: "payer_fault" },
+      });
+    case "expired":
+      throw new TollgateError("settlement_failed", "The payment authorization expired before it could settle; you were not charged", {
+        details: { reason: "expired" },
+      });
+  }
+}

@@ -1,0 +1,144 @@
+import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
+import { z } from "zod";
+import type { Logger } from "../lib/logger.ts";
+import { messageOf } from "../lib/errors.ts";
+import type { ChainReader } from "./chain-reader.ts";
+import type { Facilitator } from "./facilitator.ts";
+import type { PaymentTerms } from "./terms.ts";
+
+/**
+ * Settlement of one served payment, idempotent per (payer, nonce), as an outcome; recording it is
+ * the caller's. The chain is the source of truth: a payment counts as settled only when a
+ * transaction's receipt shows the token's Transfer of the charged amount from the payer to payTo
+ * for this authorization (payment/payment-proof.ts), and the facilitator's success reply is
+ * checked the same way. Whenever its answer is uncertain (timeout, 5xx, malformed reply,
+ * `settlement_pending`, an unproven hash, or a failure that may be a retry of an earlier success),
+ * the token's authorizationState and its AuthorizationUsed / AuthorizationCanceled events decide
+ * whether the payment was made, left unpaid by the payer, or is still open.
+ */
+
+/** What the ledger keeps of a payment so settlement can be retried after faults or restarts. */
+export const StoredPayment = z.object({
+  version: z.union([z.literal(1), z.literal(2)]),
+  payload: z.record(z.string(), z.unknown()),
+  requirements: z.record(z.string(), z.unknown()),
+});
+export type StoredPayment = z.infer<typeof StoredPayment>;
+
+export type SettleOutcome =
+  | { kind: "settled"; response: SettleResponse }
+  | { kind: "pending"; reason: string }
+  | { kind: "expired" }
+  /** `reason` is short enough for the agent; `detail` (the transaction, what it moved) goes to the ledger only. */
+  | { kind: "unpaid"; reason: string; detail?: string };
+
+/** The facilitator's verify check wants validBefore at least 6 s ahead (x402 exact EVM verify). */
+const SETTLE_MARGIN_SECONDS = 6;
+/** Facilitator reasons that mean the payer, not the infrastructure, made settlement fail. */
+const PAYER_FAULT = /insufficient|balance|cancel|authorization_used|nonce|invalid_exact_evm_payload_authorization/i;
+
+export interface SettleContext {
+  facilitator: Facilitator;
+  chain: ChainReader;
+  terms: PaymentTerms;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  logger: Logger;
+}
+
+/** The served payment to settle, as the ledger holds it. */
+export interface PaymentToSettle {
+  /** The call's id, for logs. */
+  id: string;
+  payer: `0x${string}`;
+  nonce: `0x${string}`;
+  asset: `0x${string}`;
+  payTo: `0x${string}`;
+  /** Atomic units, exactly what was charged. */
+  amount: bigint;
+  /** Authorization's validBefore, unix seconds. */
+  validBefore: number;
+  /** StoredPayment as JSON. */
+  payment: string;
+}
+
+/** Settles `row` now (or finds out that it was settled, undone or expired). Never throws for the chain's or the facilitator's faults. */
+export async function settlePayment(deps: SettleContext, row: PaymentToSettle): Promise<SettleOutcome> {
+  const stored = StoredPayment.parse(JSON.parse(row.payment));
+  const nowSeconds = Math.floor(deps.now() / 1000);
+
+  if (row.validBefore <= nowSeconds + SETTLE_MARGIN_SECONDS) {
+    // Too late to submit; an earlier attempt may still have landed.
+    return await judgeByChain(deps, row, "authorization expired", { unusedMeans: "expired" });
+  }
+
+  let response: SettleResponse;
+  try {
+    response = await deps.facilitator.settle(stored.payload as PaymentPayload, stored.requirements as PaymentRequirements);
+  } catch (error) {
+    return await judgeByChain(deps, row, `facilitator: ${messageOf(error)}`);
+  }
+  if (response.success && TX_HASH.test(response.transaction)) {
+    // Trust the facilitator to submit; check the result here: its word is not the money.
+    const proof = await proofOf(deps, row, response.transaction as `0x${string}`);
+    if (proof?.state === "paid") return { kind: "settled", response };
+    const doubt = proof === undefined ? "receipt unreadable" : proof.state === "unknown" ? "no receipt yet" : proof.reason;
+    return await judgeByChain(deps, row, `facilitator reported ${response.transaction} (${doubt})`);
+  }
+  const reason = response.errorReason ?? (response.success ? "malformed settle reply" : "unknown");
+  return await judgeByChain(deps, row, reason);
+}
+
+const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * After a failed, unclear or unproven settle, the chain decides. The authorization's nonce is
+ * either unused (the payer still owes nothing on chain), cancelled (a debt), or used by exactly
+ * one transaction: the call is settled only if that transaction's Transfer paid payTo the charged
+ * amount (payment/payment-proof.ts); a nonce consumed any other way (the payer front-ran the
+ * settlement with a second authorization of the same nonce) is a debt like a cancellation.
+ */
+async function judgeByChain(deps: SettleContext, row: PaymentToSettle, reason: string, options: { unusedMeans?: "expired" } = {}): Promise<SettleOutcome> {
+  const fate = await fateOf(deps, row);
+  if (fate === undefined) return { kind: "pending", reason: `${reason}; chain unreachable` };
+  switch (fate.state) {
+    case "transferred": {
+      const proof = await proofOf(deps, row, fate.transaction);
+      if (proof?.state === "paid") return settledFromChain(deps, row, fate.transaction);
+      if (proof?.state === "not_paid") return { kind: "unpaid", reason: "nonce consumed without paying payTo", detail: `${fate.transaction}: ${proof.reason}` };
+      return { kind: "pending", reason: `authorization used by ${fate.transaction}, receipt not readable yet` };
+    }
+    case "cancelled":
+      return { kind: "unpaid", reason: "authorization cancelled by the payer" };
+    case "used_unknown":
+      return { kind: "pending", reason: "authorization used, transaction not found yet" };
+    case "unused":
+      if (options.unusedMeans === "expired") return { kind: "expired" };
+      if (PAYER_FAULT.test(reason) && reason !== "settlement_pending") return { kind: "unpaid", reason };
+      return { kind: "pending", reason };
+  }
+}
+
+async function fateOf(deps: SettleContext, row: PaymentToSettle) {
+  try {
+    return await deps.chain.authorizationFate(row.asset, row.payer, row.nonce);
+  } catch (error) {
+    deps.logger.warn({ callId: row.id, err: error }, "chain unreachable while settling");
+    return undefined;
+  }
+}
+
+/** What `transaction` proves about this row's payment; undefined when the chain cannot be read. */
+async function proofOf(deps: SettleContext, row: PaymentToSettle, transaction: `0x${string}`) {
+  try {
+    return await deps.chain.paymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: row.amount, nonce: row.nonce });
+  } catch (error) {
+    deps.logger.warn({ callId: row.id, err: error }, "chain unreachable while checking a settlement");
+    return undefined;
+  }
+}
+
+function settledFromChain(deps: SettleContext, row: PaymentToSettle, transaction: `0x${string}`): SettleOutcome {
+  return { kind: "settled", response: { success: true, transaction, network: deps.terms.network, payer: row.payer } };
+}
+
