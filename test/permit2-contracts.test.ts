@@ -6,8 +6,6 @@
  */
 import { PERMIT2_ADDRESS, uptoPermit2WitnessTypes, x402UptoPermit2ProxyABI, x402UptoPermit2ProxyAddress } from "@x402/evm";
 import {
-  BaseError,
-  ContractFunctionRevertedError,
   domainSeparator,
   getAddress,
   keccak256,
@@ -35,9 +33,7 @@ import {
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startDevChain, type DevChain } from "../src/devnet/chain.ts";
 import { CANONICAL_PERMIT2, CANONICAL_X402_UPTO_PERMIT2_PROXY, mintUsdc } from "../src/devnet/contracts.ts";
-
-/** Proxy calls revert with the proxy's errors or, bubbled up, Permit2's and the token's. */
-const revertAbi = [...x402UptoPermit2ProxyAbi, ...permit2Abi.filter((i) => i.type === "error"), ...devUsdcAbi.filter((i) => i.type === "error")] as const;
+import { permit2NonceSpent, revertOf, uptoRevertAbi } from "./support/permit2.ts";
 
 let dev: DevChain;
 
@@ -123,31 +119,12 @@ function settleArgs(u: Upto, amount: bigint, signature: Hex) {
 async function settle(u: Upto, amount: bigint, signature: Hex, caller: HDAccount = dev.accounts.facilitator): Promise<Hash> {
   const hash = await dev.walletClientFor(caller).writeContract({
     address: CANONICAL_X402_UPTO_PERMIT2_PROXY,
-    abi: revertAbi,
+    abi: uptoRevertAbi,
     functionName: "settle",
     args: settleArgs(u, amount, signature),
   });
   expect((await dev.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
   return hash;
-}
-
-/** The custom error a call reverted with, decoded: its name and arguments. */
-async function revertOf(call: Promise<unknown>): Promise<{ errorName: string; args: readonly unknown[] }> {
-  try {
-    await call;
-  } catch (error) {
-    const reverted = error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null;
-    if (reverted instanceof ContractFunctionRevertedError && reverted.data !== undefined) {
-      return { errorName: reverted.data.errorName, args: reverted.data.args ?? [] };
-    }
-    throw error;
-  }
-  throw new Error("expected the call to revert");
-}
-
-async function nonceSpent(owner: Address, nonce: bigint): Promise<boolean> {
-  const word = await dev.publicClient.readContract({ address: CANONICAL_PERMIT2, abi: permit2Abi, functionName: "nonceBitmap", args: [owner, nonce >> 8n] });
-  return ((word >> (nonce & 0xffn)) & 1n) === 1n;
 }
 
 describe("placement", () => {
@@ -200,7 +177,7 @@ describe("settle", () => {
     expect(parseEventLogs({ abi: x402UptoPermit2ProxyAbi, logs: receipt.logs, eventName: "Settled" })).toHaveLength(1);
     expect(await balanceOf(u.to)).toBe(before + 1_234_567n);
     expect(await balanceOf(owner.address)).toBe(10_000_000n - 1_234_567n);
-    expect(await nonceSpent(owner.address, u.nonce)).toBe(true);
+    expect(await permit2NonceSpent(dev, owner.address, u.nonce)).toBe(true);
   });
 
   it("settles the full maximum, and accepts a 64-byte EIP-2098 signature", async () => {
@@ -228,7 +205,7 @@ describe("settle", () => {
     const u = await upto(owner, { deadline: (await chainNow()) - 1n });
 
     expect(await revertOf(settle(u, 1_000n, await sign(owner, u)))).toEqual({ errorName: "SignatureExpired", args: [u.deadline] });
-    expect(await nonceSpent(owner.address, u.nonce)).toBe(false);
+    expect(await permit2NonceSpent(dev, owner.address, u.nonce)).toBe(false);
   });
 
   it("refuses more than the signed maximum (AmountExceedsPermitted)", async () => {
@@ -243,7 +220,7 @@ describe("settle", () => {
     const u = await upto(owner);
 
     expect(await revertOf(settle(u, 0n, await sign(owner, u)))).toEqual({ errorName: "InvalidAmount", args: [] });
-    expect(await nonceSpent(owner.address, u.nonce)).toBe(false);
+    expect(await permit2NonceSpent(dev, owner.address, u.nonce)).toBe(false);
   });
 
   it("lets only the witness's facilitator settle (UnauthorizedFacilitator)", async () => {
@@ -263,7 +240,7 @@ describe("settle", () => {
 
     expect(await revertOf(settle({ ...u, facilitator: outsider.address }, 1_000n, signature, outsider))).toEqual({ errorName: "InvalidSigner", args: [] });
     expect(await revertOf(settle({ ...u, to: outsider.address }, 1_000n, signature))).toEqual({ errorName: "InvalidSigner", args: [] });
-    expect(await nonceSpent(owner.address, u.nonce)).toBe(false);
+    expect(await permit2NonceSpent(dev, owner.address, u.nonce)).toBe(false);
   });
 
   it("refuses a settlement before the witness's validAfter (PaymentTooEarly)", async () => {
@@ -329,7 +306,7 @@ describe("settleWithPermit (eip2612GasSponsoring)", () => {
   async function settleWithPermit(p: Awaited<ReturnType<typeof permit2612>>, u: Upto, amount: bigint, signature: Hex): Promise<Hash> {
     const hash = await dev.walletClientFor(dev.accounts.facilitator).writeContract({
       address: CANONICAL_X402_UPTO_PERMIT2_PROXY,
-      abi: revertAbi,
+      abi: uptoRevertAbi,
       functionName: "settleWithPermit",
       args: [p, ...settleArgs(u, amount, signature)],
     });
