@@ -34,11 +34,17 @@ interface ContractSpec {
 const CONTRACTS: readonly ContractSpec[] = [
   // Deployed with a constructor, so the creation bytecode is what callers need.
   { name: "DevUSDC", abiExport: "devUsdcAbi", bytecodeExport: { name: "devUsdcBytecode", field: "bytecode" } },
-  // Installed with hardhat_setCode at the canonical address, so the runtime bytecode.
+  // Installed with hardhat_setCode at their canonical addresses, so the runtime bytecode.
   {
     name: "Multicall3",
     abiExport: "multicall3Abi",
     bytecodeExport: { name: "multicall3DeployedBytecode", field: "deployedBytecode" },
+  },
+  { name: "Permit2", abiExport: "permit2Abi", bytecodeExport: { name: "permit2DeployedBytecode", field: "deployedBytecode" } },
+  {
+    name: "x402UptoPermit2Proxy",
+    abiExport: "x402UptoPermit2ProxyAbi",
+    bytecodeExport: { name: "x402UptoPermit2ProxyDeployedBytecode", field: "deployedBytecode" },
   },
 ];
 

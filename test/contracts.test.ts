@@ -362,6 +362,105 @@ describe("receiveWithAuthorization (EIP-3009)", () => {
   });
 });
 
+describe("permit (EIP-2612)", () => {
+  // The EIP-2612 Permit type, spelled as in the EIP, signed in the token's one domain (USDC, 2).
+  const permitTypes = {
+    Permit: [
+      { name: "owner", type: "address" },
+      { name: "spender", type: "address" },
+      { name: "value", type: "uint256" },
+      { name: "nonce", type: "uint256" },
+      { name: "deadline", type: "uint256" },
+    ],
+  } as const;
+
+  interface PermitFields {
+    owner: Address;
+    spender: Address;
+    value: bigint;
+    nonce: bigint;
+    deadline: bigint;
+  }
+
+  const nonceOf = (owner: Address) =>
+    dev.publicClient.readContract({ address: dev.token, abi: devUsdcAbi, functionName: "nonces", args: [owner] });
+  const allowance = (owner: Address, spender: Address) =>
+    dev.publicClient.readContract({ address: dev.token, abi: devUsdcAbi, functionName: "allowance", args: [owner, spender] });
+
+  async function permitFor(owner: HDAccount, overrides: Partial<PermitFields> = {}): Promise<PermitFields> {
+    return {
+      owner: owner.address,
+      spender: devnetTestAccount(3).address,
+      value: 7_000_000n,
+      nonce: await nonceOf(owner.address),
+      deadline: (await chainNow()) + 300n,
+      ...overrides,
+    };
+  }
+
+  /** Submits as a gas sponsor does: someone other than the owner sends it. */
+  async function submitPermit(p: PermitFields, signature: Hex, gas?: bigint): Promise<void> {
+    const hash = await dev.walletClientFor(dev.accounts.facilitator).writeContract({
+      address: dev.token,
+      abi: devUsdcAbi,
+      functionName: "permit",
+      args: [p.owner, p.spender, p.value, p.deadline, ...vrs(signature)],
+      ...(gas === undefined ? {} : { gas }),
+    });
+    expect((await dev.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+  }
+
+  const signPermit = (signer: HDAccount, p: PermitFields) =>
+    signer.signTypedData({ domain, types: permitTypes, primaryType: "Permit", message: p });
+
+  it("sets the allowance the owner signed for, in the token's EIP-712 domain, and spends one nonce", async () => {
+    const owner = devnetTestAccount(4);
+    const p = await permitFor(owner, { value: 7_000_000n });
+    expect(p.nonce).toBe(0n);
+
+    await submitPermit(p, await signPermit(owner, p));
+
+    expect(await allowance(owner.address, p.spender)).toBe(7_000_000n);
+    expect(await nonceOf(owner.address)).toBe(1n);
+  });
+
+  it("refuses the same permit twice (its nonce is spent)", async () => {
+    const owner = devnetTestAccount(5);
+    const p = await permitFor(owner);
+    const signature = await signPermit(owner, p);
+    await submitPermit(p, signature);
+
+    await expect(submitPermit(p, signature)).rejects.toThrow(/invalid signature/);
+  });
+
+  it("refuses a permit signed by anyone other than the owner, or in version 1 of the domain", async () => {
+    const owner = devnetTestAccount(6);
+    const p = await permitFor(owner);
+
+    await expect(submitPermit(p, await signPermit(devnetTestAccount(0), p))).rejects.toThrow(/invalid signature/);
+    // OpenZeppelin's ERC20Permit would have signed in version "1"; USDC (and DevUSDC) in "2".
+    const versionOne = await owner.signTypedData({ domain: { ...domain, version: "1" }, types: permitTypes, primaryType: "Permit", message: p });
+    await expect(submitPermit(p, versionOne)).rejects.toThrow(/invalid signature/);
+    expect(await allowance(owner.address, p.spender)).toBe(0n);
+    expect(await nonceOf(owner.address)).toBe(0n);
+  });
+
+  it("accepts a permit up to and including its deadline second, and refuses it after", async () => {
+    const owner = devnetTestAccount(7);
+    const gas = 200_000n; // skips estimation, so the transaction is mined in the pinned block
+    let t = (await chainNow()) + 100n;
+    const onTime = await permitFor(owner, { deadline: t });
+    await dev.testClient.setNextBlockTimestamp({ timestamp: t });
+    await submitPermit(onTime, await signPermit(owner, onTime), gas);
+
+    t += 100n;
+    const late = await permitFor(owner, { deadline: t - 1n, value: 1n });
+    await dev.testClient.setNextBlockTimestamp({ timestamp: t });
+    await expect(submitPermit(late, await signPermit(owner, late), gas)).rejects.toThrow(/permit is expired/);
+    expect(await allowance(owner.address, late.spender)).toBe(onTime.value);
+  });
+});
+
 describe("minting", () => {
   it("funds the demo agent with 1000 USDC at start", async () => {
     // Other tests spend from it, so read the Transfer from the zero address instead of the balance.

@@ -5,18 +5,26 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 
 /**
  * @title DevUSDC
  * @notice A devnet-only stand-in for Base Sepolia USDC: same ERC-20 name, EIP-712 domain
- * (name "USDC", version "2"), decimals and EIP-3009 surface, so x402 clients and facilitators
- * treat it exactly like the real token. Anyone holding MINTER_ROLE (the devnet faucet) can mint.
+ * (name "USDC", version "2"), decimals, EIP-3009 surface and EIP-2612 `permit`, so x402 clients
+ * and facilitators treat it exactly like the real token. Anyone holding MINTER_ROLE (the devnet
+ * faucet) can mint.
+ *
+ * EIP-2612 is implemented here rather than inherited from OpenZeppelin's ERC20Permit because
+ * ERC20Permit fixes the EIP-712 version to "1"; USDC signs permits and EIP-3009 authorizations
+ * in one domain, version "2", and x402 clients sign the permit with the requirements'
+ * extra.version (the eip2612GasSponsoring extension).
  *
  * Reverts use reason strings rather than custom errors on purpose: the x402 facilitator
  * classifies failed transfers by matching the revert text ("authorization is expired",
  * "invalid signature", ...), and it decodes with an ABI that knows no custom errors of ours.
  */
-contract DevUSDC is ERC20, EIP712, AccessControl {
+contract DevUSDC is ERC20, EIP712, AccessControl, IERC20Permit, Nonces {
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
 
     // EIP-3009 type hashes, spelled exactly as in the EIP.
@@ -30,6 +38,9 @@ contract DevUSDC is ERC20, EIP712, AccessControl {
         );
     bytes32 public constant CANCEL_AUTHORIZATION_TYPEHASH =
         keccak256("CancelAuthorization(address authorizer,bytes32 nonce)");
+    // EIP-2612.
+    bytes32 public constant PERMIT_TYPEHASH =
+        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
 
     /// EIP-3009: a nonce is spent once, whether it was used or cancelled.
     mapping(address authorizer => mapping(bytes32 nonce => bool spent)) private _authorizationStates;
@@ -52,9 +63,29 @@ contract DevUSDC is ERC20, EIP712, AccessControl {
         return _EIP712Version();
     }
 
+    /// @notice EIP-712 domain separator shared by EIP-2612 permits and EIP-3009 authorizations.
     // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
         return _domainSeparatorV4();
+    }
+
+    /// @notice EIP-2612: the next permit nonce of `owner` (sequential, unlike EIP-3009's).
+    function nonces(address owner) public view override(IERC20Permit, Nonces) returns (uint256) {
+        return super.nonces(owner);
+    }
+
+    /**
+     * @notice EIP-2612: sets `spender`'s allowance over `owner`'s tokens to `value`, signed by
+     * `owner` (ECDSA, or ERC-1271 when `owner` is a contract, as USDC v2.2 accepts).
+     */
+    function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+    {
+        // EIP-2612: "the current blocktime is less than or equal to deadline".
+        require(block.timestamp <= deadline, "DevUSDC: permit is expired");
+        bytes32 structHash = keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, _useNonce(owner), deadline));
+        _requireSignedBy(owner, structHash, _pack(v, r, s));
+        _approve(owner, spender, value);
     }
 
     function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE) {

@@ -1,6 +1,7 @@
 /**
  * The zero-config chain: a hardhat node on loopback with chain id 84532, DevUSDC deployed,
- * Multicall3 at its canonical address, and the demo agent funded. Tests start one per file.
+ * Multicall3, Permit2 and the x402 upto proxy at their canonical addresses, and the demo agent
+ * funded. Tests start one per file.
  */
 import {
   createPublicClient,
@@ -17,7 +18,7 @@ import {
   type WalletClient,
 } from "viem";
 import { devnetAccounts, type DevnetAccounts } from "./accounts.ts";
-import { CANONICAL_MULTICALL3, deployDevUsdc, installMulticall3, mintUsdc } from "./contracts.ts";
+import { CANONICAL_MULTICALL3, deployDevUsdc, installMulticall3, installPermit2Contracts, mintUsdc } from "./contracts.ts";
 import { DEVNET_CHAIN_ID, startHardhatNode } from "./hardhat.ts";
 
 /** 1000 USDC in atomic units (6 decimals). */
@@ -83,6 +84,7 @@ export async function startDevChain(options: StartDevChainOptions = {}): Promise
     const [token] = await Promise.all([
       deployDevUsdc({ walletClient: deployer, publicClient, minter: accounts.deployer.address }),
       installMulticall3(testClient),
+      installPermit2Contracts(testClient),
     ]);
     await mintUsdc({
       walletClient: deployer,

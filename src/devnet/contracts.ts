@@ -1,7 +1,7 @@
 /**
- * Puts the devnet's contracts on chain: DevUSDC (deployed) and Multicall3 (runtime code placed
- * at its canonical address), and mints DevUSDC. Every function waits for its receipt, so the
- * state it created is readable when it returns.
+ * Puts the devnet's contracts on chain: DevUSDC (deployed); Multicall3, Permit2 and the x402
+ * upto proxy (runtime code placed at their canonical addresses); and mints DevUSDC. Every
+ * function waits for its receipt, so the state it created is readable when it returns.
  */
 import type {
   Account,
@@ -15,10 +15,25 @@ import type {
   WalletClient,
 } from "viem";
 import { getCode, setCode } from "viem/actions";
-import { devUsdcAbi, devUsdcBytecode, multicall3DeployedBytecode } from "../../contracts-abi/abi.ts";
+import {
+  devUsdcAbi,
+  devUsdcBytecode,
+  multicall3DeployedBytecode,
+  permit2DeployedBytecode,
+  x402UptoPermit2ProxyDeployedBytecode,
+} from "../../contracts-abi/abi.ts";
 
 /** Where Multicall3 lives on every public chain, and where viem and the x402 facilitator call it. */
 export const CANONICAL_MULTICALL3: Address = "0xcA11bde05977b3631167028862bE2a173976CA11";
+
+/** Uniswap's Permit2, the same address on every chain; @x402/evm hard-codes it (PERMIT2_ADDRESS). */
+export const CANONICAL_PERMIT2: Address = "0x000000000022D473030F116dDEE9F6B43aC78BA3";
+
+/**
+ * The x402 upto settlement proxy (scheme_upto_evm.md: one CREATE2 address on every chain);
+ * @x402/evm hard-codes it (x402UptoPermit2ProxyAddress) as the spender of every upto permit.
+ */
+export const CANONICAL_X402_UPTO_PERMIT2_PROXY: Address = "0x4020A4f3b7b90ccA423B9fabCc0CE57C6C240002";
 
 /** A transaction the devnet setup sent was mined but reverted. */
 export class DevnetTransactionError extends Error {
@@ -57,10 +72,31 @@ export async function deployDevUsdc({ walletClient, publicClient, minter }: Depl
  * nonce or CREATE2 factory can reproduce that address on a fresh chain.
  */
 export async function installMulticall3(testClient: TestClient<"hardhat", Transport, Chain | undefined>): Promise<void> {
-  await setCode(testClient, { address: CANONICAL_MULTICALL3, bytecode: multicall3DeployedBytecode });
-  const installed = await getCode(testClient, { address: CANONICAL_MULTICALL3 });
-  if (installed?.toLowerCase() !== multicall3DeployedBytecode.toLowerCase()) {
-    throw new Error(`hardhat_setCode did not install Multicall3 at ${CANONICAL_MULTICALL3}`);
+  await installRuntimeCode(testClient, "Multicall3", CANONICAL_MULTICALL3, multicall3DeployedBytecode);
+}
+
+/**
+ * Places Permit2 (SignatureTransfer) and the x402 upto proxy at their canonical addresses, which
+ * @x402/evm's upto client signs for and its facilitator calls. Neither keeps constructor state:
+ * Permit2 computes its domain separator per call and the proxy names Permit2 in a constant.
+ */
+export async function installPermit2Contracts(testClient: TestClient<"hardhat", Transport, Chain | undefined>): Promise<void> {
+  await Promise.all([
+    installRuntimeCode(testClient, "Permit2", CANONICAL_PERMIT2, permit2DeployedBytecode),
+    installRuntimeCode(testClient, "x402UptoPermit2Proxy", CANONICAL_X402_UPTO_PERMIT2_PROXY, x402UptoPermit2ProxyDeployedBytecode),
+  ]);
+}
+
+async function installRuntimeCode(
+  testClient: TestClient<"hardhat", Transport, Chain | undefined>,
+  name: string,
+  address: Address,
+  bytecode: `0x${string}`,
+): Promise<void> {
+  await setCode(testClient, { address, bytecode });
+  const installed = await getCode(testClient, { address });
+  if (installed?.toLowerCase() !== bytecode.toLowerCase()) {
+    throw new Error(`hardhat_setCode did not install ${name} at ${address}`);
   }
 }
 

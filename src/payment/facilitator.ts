@@ -5,6 +5,7 @@ import { Agent, interceptors, request } from "undici";
 import { z } from "zod";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { registerExactEvmScheme } from "@x402/evm/exact/facilitator";
+import { UptoEvmScheme } from "@x402/evm/upto/facilitator";
 import { publicActions, type Account, type Chain, type Transport, type WalletClient } from "viem";
 import { messageOf } from "../lib/errors.ts";
 
@@ -22,9 +23,22 @@ export interface InProcessFacilitator {
 }
 
 /**
+ * The eip2612GasSponsoring extension (x402 specs/extensions/eip2612_gas_sponsoring.md): a payer
+ * with no Permit2 allowance signs an EIP-2612 permit instead of sending an approve, and the
+ * facilitator submits it in the same transaction as the settlement (the upto proxy's
+ * settleWithPermit). @x402/evm's upto facilitator reads the permit from the payload itself, so
+ * registering the key only advertises it in /supported, as @x402/extensions' EIP2612_GAS_SPONSORING
+ * constant (the same `{key}` object) would.
+ */
+export const EIP2612_GAS_SPONSORING = Object.freeze({ key: "eip2612GasSponsoring" });
+
+/**
  * An x402 facilitator running inside the gateway on any RPC: the exact EVM scheme (EIP-3009)
- * for the v2 network id and, through registerExactEvmScheme, every v1 network name.
- * The wallet pays the settlement gas.
+ * for the v2 network id and, through registerExactEvmScheme, every v1 network name; the upto
+ * EVM scheme (Permit2 through the canonical x402UptoPermit2Proxy, v2 only: upto has no v1) for
+ * the v2 network id, whose /supported entry carries `extra.facilitatorAddress` (the wallet), the
+ * only address allowed to settle the permits signed for it; and the eip2612GasSponsoring
+ * extension. The wallet pays the settlement gas.
  */
 export function createInProcessFacilitator(options: {
   wallet: WalletClient<Transport, Chain, Account>;
@@ -46,6 +60,8 @@ export function createInProcessFacilitator(options: {
   );
   const facilitator = new x402Facilitator();
   registerExactEvmScheme(facilitator, { signer, networks: options.network });
+  facilitator.register(options.network, new UptoEvmScheme(signer));
+  facilitator.registerExtension(EIP2612_GAS_SPONSORING);
   return {
     facilitator,
     address: client.account.address,
