@@ -2,7 +2,7 @@ import type { SettleResponse } from "@x402/core/types";
 import { z } from "zod";
 import type { IndexedModel } from "../catalog/index.ts";
 import { TollgateError, messageOf } from "../lib/errors.ts";
-import { countTokens } from "../lib/tokenizer.ts";
+import { EXACT_COUNT_STEPS, TokenBudget } from "../lib/tokenizer.ts";
 import { buildChallenge, type Challenge } from "../payment/challenge.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
 import { bodyHash } from "../payment/quote.ts";
@@ -45,9 +45,14 @@ export async function runEmbeddings(
   const request = parsed.data;
   const model = pickModel(deps, request.model);
   const texts = [request.input].flat();
-  const inputTokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
-  if (texts.some((t) => countTokens(t) > model.entry.contextWindow)) {
-    throw new TollgateError("context_length_exceeded", `an input is longer than ${model.entry.id}'s ${model.entry.contextWindow} tokens`, { param: "input" });
+  // One counting allowance for the whole request (lib/tokenizer.ts TokenBudget): past it the
+  // counts err high, so an unpaid batch near MAX_BODY_BYTES costs tens of ms, not seconds.
+  const budget = new TokenBudget(EXACT_COUNT_STEPS);
+  const counts = texts.map((text) => budget.count(text));
+  const inputTokens = counts.reduce((sum, n) => sum + n, 0);
+  if (counts.some((n) => n > model.entry.contextWindow)) {
+    const size = budget.exact ? "" : " (counted exactly only up to the per-request limit, then a token per byte)";
+    throw new TollgateError("context_length_exceeded", `an input is longer than ${model.entry.id}'s ${model.entry.contextWindow} tokens${size}`, { param: "input" });
   }
   const price = agentPrice(deps, model.entry.id, inputTokens, 0);
   const hash = bodyHash(input.body);

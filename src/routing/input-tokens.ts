@@ -1,12 +1,15 @@
 import type { ChatMessage } from "../call/chat-request.ts";
+import type { Analysis } from "./types.ts";
 import { estimateTokens } from "../lib/token-estimate.ts";
 import {
   countMessageTokens,
+  EXACT_COUNT_STEPS,
   IMAGE_HIGH_DETAIL_TOKENS,
   IMAGE_LOW_DETAIL_TOKENS,
   REPLY_PRIMER_TOKENS,
   TOKENS_PER_MESSAGE,
   TOKENS_PER_NAME,
+  TokenBudget,
 } from "../lib/tokenizer.ts";
 
 /**
@@ -15,12 +18,20 @@ import {
  * prompts are counted exactly only when the agent named an OpenAI-family model (whose bill
  * o200k matches); otherwise lib/token-estimate.ts gives a high-leaning figure in microseconds.
  * The estimate is also what a non-OpenAI model deserves: o200k is not its tokenizer either.
+ *
+ * Exact counts stop at EXACT_COUNT_STEPS of work (lib/tokenizer.ts TokenBudget): an unpaid
+ * request of up to MAX_BODY_BYTES could otherwise hold the event loop for as long as its text
+ * takes to encode (a 200 KB word took 15 s before the encoder's merge loop was bounded, and
+ * ordinary text still costs ~150 ns a byte). Past the allowance the rest counts a token per
+ * byte, which only errs high. The estimate cannot decide instead, not even to refuse a prompt
+ * as too long before counting it: it is not a lower bound (1 MB of '-' estimates 550k tokens
+ * where o200k counts 16k) nor an upper one (random letters: half of o200k).
  */
 export const EXACT_COUNT_MAX_CHARS = 1_200;
 
 export interface InputTokens {
   inputTokens: number;
-  tokenCount: "o200k" | "estimate";
+  tokenCount: Analysis["tokenCount"];
 }
 
 /** Characters of text a request carries (content parts, names, tool-call arguments). */
@@ -35,10 +46,12 @@ export function promptChars(messages: readonly ChatMessage[]): number {
   return chars;
 }
 
-/** Count the prompt: exact o200k when short or when `exact` is asked for, else the estimate. */
+/** Count the prompt: o200k when short or when `exact` is asked for (within EXACT_COUNT_STEPS), else the estimate. */
 export function countInputTokens(messages: readonly ChatMessage[], exact: boolean): InputTokens {
   if (exact || promptChars(messages) <= EXACT_COUNT_MAX_CHARS) {
-    return { inputTokens: countMessageTokens(messages), tokenCount: "o200k" };
+    const budget = new TokenBudget(EXACT_COUNT_STEPS);
+    const inputTokens = countMessageTokens(messages, budget);
+    return { inputTokens, tokenCount: budget.exact ? "o200k" : "o200k_bound" };
   }
   return { inputTokens: estimateMessageTokens(messages), tokenCount: "estimate" };
 }
