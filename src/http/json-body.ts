@@ -5,8 +5,20 @@ import { TollgateError } from "../lib/errors.ts";
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 /**
+ * Deepest nesting of arrays and objects a request body may have. The deepest real bodies are
+ * chat requests carrying JSON Schemas (tools, response_format): about 5 levels of envelope plus
+ * two per schema level, and OpenAI's structured outputs allow 10 schema levels, so ~25. 64 leaves
+ * room for that and stays far below where a recursive walk of the value (JSON.stringify when the
+ * body is forwarded, a logger, a library) would run out of stack. Without a limit, a body nested
+ * 5,000 deep made the quote's body hash overflow the stack (issue 11), and 1 MB of "[" took
+ * JSON.parse itself ~0.15 s.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
  * Reads a JSON request body with a hard size limit. Rejects with 415 for a non-JSON content
- * type, 413 past the limit (without buffering the rest), 400 for malformed JSON. Schemas
+ * type, 413 past the limit (without buffering the rest), 400 for a body nested deeper than
+ * MAX_JSON_DEPTH (checked on the raw bytes, before parsing) and for malformed JSON. Schemas
  * downstream decide whether the value is a valid request.
  */
 export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
@@ -42,7 +54,12 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
     });
     req.on("end", () => {
       if (failed) return;
-      const text = Buffer.concat(chunks).toString("utf8");
+      const bytes = Buffer.concat(chunks);
+      if (nestedDeeperThan(bytes, MAX_JSON_DEPTH)) {
+        reject(new TollgateError("invalid_request", `Request body is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects)`));
+        return;
+      }
+      const text = bytes.toString("utf8");
       try {
         resolve(JSON.parse(text));
       } catch (cause) {
@@ -65,4 +82,33 @@ export function jsonBody(options: { limitBytes: number }): RequestHandler {
 
 function tooLarge(limit: number): TollgateError {
   return new TollgateError("body_too_large", `Request body is larger than ${limit} bytes`);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_ARRAY = 0x5b;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_ARRAY = 0x5d;
+const CLOSE_OBJECT = 0x7d;
+
+/**
+ * Whether JSON text opens more than `limit` arrays or objects inside one another: one pass over
+ * the bytes with a counter, no recursion and no parse, brackets inside strings skipped. UTF-8
+ * never uses bytes below 0x80 inside a multi-byte character, so reading bytes is exact. Malformed
+ * text gets an answer too; JSON.parse rejects it afterwards.
+ */
+export function nestedDeeperThan(json: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const byte = json[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++; // the escaped character, which may be a quote
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
+      if (++depth > limit) return true;
+    } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) depth--;
+  }
+  return false;
 }
