@@ -67,6 +67,9 @@ const LOOKUP_STEPS = 8;
 const PIECE_STEPS = 8;
 const SCANS_PER_STEP_LOG2 = 4;
 
+/** Upper bound on #mergeLong's setup: half a step a byte to rank the pairs, at most two to build the heap. */
+const SETUP_STEPS_PER_BYTE = 3;
+
 /** Longest piece whose #mergeLong arrays are kept for the next one (about 1.6 MB of them). */
 const REUSED_SCRATCH_BYTES = 65_536;
 
@@ -268,6 +271,10 @@ export class BytePairEncoder {
   #mergeLong(bytes: Uint8Array, length: number, tokens: number[] | undefined, limit: number): number {
     // Keys are exact in a double while rank * length + position stays below 2^53.
     if ((this.#rankCount + 1) * length > Number.MAX_SAFE_INTEGER) throw new RangeError(`a piece of ${length} bytes is too long to encode`);
+    // Setting up (ranking every pair, building the heap) takes about 2.5 steps a byte and is not
+    // interruptible: do not start what the limit would stop half-way.
+    if (this.#work + SETUP_STEPS_PER_BYTE * length > limit) return GAVE_UP;
+    this.#work += length >> 1;
     const { next, prev, pairRank, heap } = this.#longScratch(length);
     let size = 0;
     for (let i = 0; i < length; i++) {

@@ -65,13 +65,13 @@ export function countTokens(text: string): number {
 }
 
 /**
- * Steps of exact counting one request may spend (BytePairEncoder#work): about 20-40 ms of CPU on
- * the shared 2-core development machine whatever the text. That covers about 400 KB of ordinary
- * prose, code or JSON (3.5-5 steps per byte), about 100 KB of Chinese or Thai (15-20), and 50 KB
- * of the worst text there is (a prompt with no spaces: ~30). bench/README.md, "Bounded work per
- * request", has the figures.
+ * Steps of exact counting one request may spend (BytePairEncoder#work): at most ~30 ms of CPU on
+ * the shared 2-core development machine, whatever the text. That covers about 220 KB of ordinary
+ * prose, code or JSON (~55k tokens), and 20-120 KB of text built to be slow (no spaces, one
+ * letter repeated, emoji, mixed scripts). bench/README.md, "Bounded work per request", has the
+ * figures.
  */
-export const EXACT_COUNT_STEPS = 1_500_000;
+export const EXACT_COUNT_STEPS = 1_000_000;
 
 /**
  * One request's allowance of exact o200k counting, shared by every text it counts. While it
