@@ -16,7 +16,7 @@ export interface AnalyseOptions {
 
 /** Pure analysis of a chat request: tokens, task, complexity and needed capabilities. */
 export function analyse(request: ChatRequest, options: AnalyseOptions = {}): Analysis {
-  const { inputTokens, tokenCount } = countInputTokens(request.messages, options.exactTokens === true);
+  const { inputTokens, tokenCount, contextTokens } = countInputTokens(request.messages, options.exactTokens === true);
   const turns = taskInputOf(request.messages);
   const guess = guessTask(turns);
   return {
@@ -27,7 +27,7 @@ export function analyse(request: ChatRequest, options: AnalyseOptions = {}): Ana
     complexity: complexityOf(turns.latest, inputTokens, guess.task),
     capabilities: capabilitiesOf(request),
     // The prompt plus at least one output token must fit (decide clamps the output cap to the room left).
-    minContextWindow: inputTokens + 1,
+    minContextWindow: contextTokens + 1,
     requestedMaxTokens: request.max_completion_tokens ?? request.max_tokens,
   };
 }

@@ -102,8 +102,8 @@ function decideExplicit(input: DecideInput): Decision {
 }
 
 function promptSize(analysis: Analysis): string {
-  // An o200k_bound count stopped being exact part-way (input-tokens.ts): say so rather than claim the figure.
-  if (analysis.tokenCount === "o200k_bound") return `up to ${analysis.inputTokens} tokens (too long to count exactly: past the counting limit each byte counts as a token)`;
+  // Too long to count exactly before payment (input-tokens.ts): the fit was judged on an estimate, so say so.
+  if (analysis.tokenCount === "o200k_bound") return `about ${analysis.minContextWindow - 1} tokens (estimated: too long to count exactly before payment)`;
   return `${analysis.inputTokens} tokens`;
 }
 

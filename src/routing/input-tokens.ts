@@ -23,15 +23,21 @@ import {
  * request of up to MAX_BODY_BYTES could otherwise hold the event loop for as long as its text
  * takes to encode (a 200 KB word took 15 s before the encoder's merge loop was bounded, and
  * ordinary text still costs ~150 ns a byte). Past the allowance the rest counts a token per
- * byte, which only errs high. The estimate cannot decide instead, not even to refuse a prompt
- * as too long before counting it: it is not a lower bound (1 MB of '-' estimates 550k tokens
- * where o200k counts 16k) nor an upper one (random letters: half of o200k).
+ * byte: an upper bound, which is what the price needs, but up to 4x the real count on ordinary
+ * text, so whether the prompt fits a context window is judged by the estimate instead when it is
+ * lower (`contextTokens`). The estimate is neither bound: it can overshoot (1 MB of '-'
+ * estimates 550k tokens where o200k counts 16k) and undershoot (random letters: half of o200k).
+ * So a prompt the estimate lets through may still be refused by the upstream for its length, and
+ * that call fails unpaid; no price is ever computed from the estimate alone for an OpenAI model.
  */
 export const EXACT_COUNT_MAX_CHARS = 1_200;
 
 export interface InputTokens {
+  /** Prompt tokens for the price. */
   inputTokens: number;
   tokenCount: Analysis["tokenCount"];
+  /** Prompt tokens for context checks: inputTokens, or the estimate when that is lower than an o200k_bound. */
+  contextTokens: number;
 }
 
 /** Characters of text a request carries (content parts, names, tool-call arguments). */
@@ -51,9 +57,11 @@ export function countInputTokens(messages: readonly ChatMessage[], exact: boolea
   if (exact || promptChars(messages) <= EXACT_COUNT_MAX_CHARS) {
     const budget = new TokenBudget(EXACT_COUNT_STEPS);
     const inputTokens = countMessageTokens(messages, budget);
-    return { inputTokens, tokenCount: budget.exact ? "o200k" : "o200k_bound" };
+    if (budget.exact) return { inputTokens, tokenCount: "o200k", contextTokens: inputTokens };
+    return { inputTokens, tokenCount: "o200k_bound", contextTokens: Math.min(inputTokens, estimateMessageTokens(messages)) };
   }
-  return { inputTokens: estimateMessageTokens(messages), tokenCount: "estimate" };
+  const estimate = estimateMessageTokens(messages);
+  return { inputTokens: estimate, tokenCount: "estimate", contextTokens: estimate };
 }
 
 /** The same framing as lib/tokenizer.ts countMessageTokens, with estimated text. */

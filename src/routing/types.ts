@@ -24,7 +24,11 @@ export interface Analysis {
   complexity: number;
   /** Capabilities the request needs from a model. */
   capabilities: Capability[];
-  /** Smallest context window that can hold the prompt plus at least one output token. */
+  /**
+   * Smallest context window that can hold the prompt plus at least one output token: inputTokens
+   * + 1, except that for an o200k_bound count the prompt is taken at the estimate when that is
+   * lower (routing/input-tokens.ts says why).
+   */
   minContextWindow: number;
   /** Output cap the agent asked for (max_tokens / max_completion_tokens), if any. */
   requestedMaxTokens: number | undefined;
