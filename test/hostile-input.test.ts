@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_JSON_DEPTH, nestedDeeperThan } from "../src/http/json-body.ts";
+import { jsonShapeBeyond, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from "../src/http/json-body.ts";
 import { countTokens, encodeTokens, EXACT_COUNT_STEPS, preloadTokenizer, tokenizerWork } from "../src/lib/tokenizer.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 
@@ -72,12 +72,13 @@ describe("hostile bodies at the gateway, before payment", () => {
     let large: Awaited<ReturnType<typeof post>> | undefined;
     const smallWork = await workOf(async () => (small = await post("/v1/chat/completions", chat("gpt-4o", quarter))));
     const largeWork = await workOf(async () => (large = await post("/v1/chat/completions", chat("gpt-4o", whole))));
-    // gpt-4o has 128k tokens of context; the bound past the counting allowance is a token per byte.
-    for (const answer of [small, large]) {
-      expect(answer?.status).toBe(400);
-      expect(answer?.json.error?.code).toBe("context_length_exceeded");
-    }
-    expect(large?.json.error?.message).toMatch(/up to \d+ tokens \(too long to count exactly/);
+    // gpt-4o has 128k tokens of context. Past the counting allowance the fit is judged on the
+    // estimate (~0.28 tokens a letter here): 256 KiB passes and is priced at the byte bound (the
+    // upstream would then refuse it, unpaid), 1 MiB is refused here.
+    expect(small?.status).toBe(402);
+    expect(large?.status).toBe(400);
+    expect(large?.json.error?.code).toBe("context_length_exceeded");
+    expect(large?.json.error?.message).toMatch(/about \d+ tokens \(estimated: too long to count exactly before payment\)/);
     // Linear at worst (4x the bytes, 4x the work); here both stop at the allowance.
     expect(largeWork).toBeLessThanOrEqual(4 * smallWork);
     expect(largeWork).toBeLessThan(EXACT_COUNT_STEPS * 1.05);
@@ -111,7 +112,7 @@ describe("hostile bodies at the gateway, before payment", () => {
   });
 });
 
-describe("JSON nesting", () => {
+describe("JSON nesting and size in arrays and objects", () => {
   let gateway: TestGateway;
 
   beforeAll(async () => {
@@ -153,12 +154,25 @@ describe("JSON nesting", () => {
     expect(faucet.json.error?.code).toBe("invalid_request");
   });
 
-  it("finds the depth in one pass without recursion, brackets inside strings aside", () => {
+  it(`accepts ${MAX_JSON_CONTAINERS} arrays and objects in a body and refuses one more with 400 invalid_request naming the limit`, async () => {
+    // The envelope holds 3 (the body, messages, the message); metadata's array and its items make up the rest.
+    const body = (containers: number) => JSON.stringify({ model: "gpt-4o-mini", max_tokens: 8, messages: [{ role: "user", content: "hi" }], metadata: Array.from({ length: containers - 4 }, () => []) });
+    expect((await post("/v1/chat/completions", body(MAX_JSON_CONTAINERS))).status).toBe(402);
+    const refused = await post("/v1/chat/completions", body(MAX_JSON_CONTAINERS + 1));
+    expect(refused.status).toBe(400);
+    expect(refused.json.error?.code).toBe("invalid_request");
+    expect(refused.json.error?.message).toContain(`more than ${MAX_JSON_CONTAINERS} arrays and objects`);
+  });
+
+  it("measures a body in one pass without recursion, brackets inside strings aside", () => {
+    const unlimited = { depth: Number.POSITIVE_INFINITY, containers: Number.POSITIVE_INFINITY };
     const text = Buffer.from("[".repeat(10_000_000));
-    expect(nestedDeeperThan(text, Number.POSITIVE_INFINITY)).toBe(false);
-    expect(nestedDeeperThan(text, 9_999_999)).toBe(true);
-    expect(nestedDeeperThan(Buffer.from(JSON.stringify({ a: "[[[[[[", b: ['\\"[[[', "{{{"] })), 2)).toBe(false);
-    expect(nestedDeeperThan(Buffer.from('{"a":[[1]]}'), 2)).toBe(true);
-    expect(nestedDeeperThan(Buffer.from('{"a":[[1]]}'), 3)).toBe(false);
+    expect(jsonShapeBeyond(text, unlimited)).toBeUndefined();
+    expect(jsonShapeBeyond(text, { ...unlimited, depth: 9_999_999 })).toBe("depth");
+    expect(jsonShapeBeyond(Buffer.from("[[],[],[]]"), { depth: 2, containers: 3 })).toBe("containers");
+    expect(jsonShapeBeyond(Buffer.from("[[],[],[]]"), { depth: 2, containers: 4 })).toBeUndefined();
+    expect(jsonShapeBeyond(Buffer.from(JSON.stringify({ a: "[[[[[[", b: ['\\"[[[', "{{{"] })), { depth: 2, containers: 3 })).toBeUndefined();
+    expect(jsonShapeBeyond(Buffer.from('{"a":[[1]]}'), { depth: 2, containers: 10 })).toBe("depth");
+    expect(jsonShapeBeyond(Buffer.from('{"a":[[1]]}'), { depth: 3, containers: 10 })).toBeUndefined();
   });
 });
