@@ -65,7 +65,7 @@ export function countTokens(text: string): number {
 }
 
 /**
- * Steps of exact counting one request may spend (BytePairEncoder#work): at most ~30 ms of CPU on
+ * Steps of exact counting one request may spend (BytePairEncoder#work): at most ~35 ms of CPU on
  * the shared 2-core development machine, whatever the text. That covers about 220 KB of ordinary
  * prose, code or JSON (~55k tokens), and 20-120 KB of text built to be slow (no spaces, one
  * letter repeated, emoji, mixed scripts). bench/README.md, "Bounded work per request", has the
