@@ -12,6 +12,17 @@ import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 
 const MIB = 1_048_576;
 
+// One gateway for the file: each starts its own hardhat devnet.
+let gateway: TestGateway;
+
+beforeAll(async () => {
+  gateway = await startTestGateway();
+});
+
+afterAll(async () => {
+  await gateway?.close();
+});
+
 /** `bytes` of pseudo-random lower-case letters: no spaces, so o200k's split leaves one piece. */
 function spaceless(bytes: number, seed = 1): string {
   const chars = new Uint8Array(bytes);
@@ -49,16 +60,6 @@ describe("the o200k encoder's work", () => {
 });
 
 describe("hostile bodies at the gateway, before payment", () => {
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-  });
-
   const post = async (path: string, body: string) => {
     const res = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
     return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string }; inputTokens?: number } };
@@ -113,16 +114,6 @@ describe("hostile bodies at the gateway, before payment", () => {
 });
 
 describe("JSON nesting and size in arrays and objects", () => {
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-  });
-
-  afterAll(async () => {
-    await gateway?.close();
-  });
-
   /** A chat body whose `metadata` holds arrays nested so that the body's deepest value is `depth` levels in. */
   const chatAtDepth = (depth: number) => JSON.stringify({ model: "gpt-4o-mini", max_tokens: 8, messages: [{ role: "user", content: "hi" }], metadata: JSON.parse(`${"[".repeat(depth - 1)}1${"]".repeat(depth - 1)}`) as unknown });
 
