@@ -34,15 +34,15 @@ describe("o200k tokenizer", () => {
       "!#$%&*+-.:;<=>?@^_|~",
       "aeiou\u0301\u0308",
     ];
-    const piece = (alphabet: string) => fc.array(fc.constantFrom(...Array.from(alphabet)), { minLength: 40, maxLength: 300 }).map((chars) => chars.join(""));
+    const piece = (alphabet: string) => fc.array(fc.constantFrom(...Array.from(alphabet)), { minLength: 40, maxLength: 200 }).map((chars) => chars.join(""));
     fc.assert(
       fc.property(fc.constantFrom(...alphabets).chain(piece), (text) => {
         expect(encodeTokens(text)).toEqual(reference.encode(text, [], []));
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
     // js-tiktoken's own loop is quadratic, so the reference limits how long these can be.
-    for (const text of ["a".repeat(2_000), "ab".repeat(1_000), "-".repeat(1_500), " ".repeat(1_500) + "x", "z".repeat(129)]) {
+    for (const text of ["a".repeat(1_000), "ab".repeat(500), "-".repeat(1_000), " ".repeat(1_000) + "x", "z".repeat(129)]) {
       expect(encodeTokens(text)).toEqual(reference.encode(text, [], []));
     }
   });
