@@ -11,6 +11,7 @@ import { embeddingRoutes } from "./http/routes/embeddings.ts";
 import { facilitatorRoutes } from "./http/routes/facilitator.ts";
 import { metricsRoutes } from "./http/routes/metrics.ts";
 import { modelRoutes } from "./http/routes/models.ts";
+import { SIMULATED_HEADER } from "./http/x402-response.ts";
 import { TollgateError } from "./lib/errors.ts";
 
 /**
@@ -20,7 +21,12 @@ import { TollgateError } from "./lib/errors.ts";
  */
 export function createApp(deps: AppDeps): RequestListener {
   const direct = { ...chatRoutes(deps), ...embeddingRoutes(deps) };
-  return serveDirect(direct, expressApp(deps), deps.logger);
+  const listener = serveDirect(direct, expressApp(deps), deps.logger);
+  if (!deps.simulated) return listener;
+  return function markSimulated(req, res) {
+    res.setHeader(SIMULATED_HEADER, "true");
+    listener(req, res);
+  };
 }
 
 function expressApp(deps: AppDeps): RequestListener {

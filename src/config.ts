@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { usdToAtomic } from "./lib/money.ts";
+import { estimatedEntropyBits } from "./lib/secret-entropy.ts";
+import { MIN_REMAINING_VALIDITY_SECONDS } from "./payment/local-verify.ts";
 import { chainIdOf, defaultUsdc } from "./payment/terms.ts";
 import type { BalancedWeights, TaskPreferences } from "./routing/strategies/types.ts";
 import { TASKS, type Strategy } from "./routing/types.ts";
@@ -15,6 +17,30 @@ const UsdAmount = z
   .string()
   .regex(/^\d+(\.\d{1,6})?$/, "a decimal USD amount with at most 6 decimals")
   .transform((s) => usdToAtomic(s));
+/**
+ * A shared secret: long enough, and not guessable from its own characters (`aaaa...`, `abab...`).
+ * The message never repeats the value.
+ */
+const Secret = (minLength: number, minBits: number) =>
+  z
+    .string()
+    .min(minLength, `at least ${minLength} characters; generate one with \`openssl rand -hex 32\``)
+    .superRefine((s, ctx) => {
+      const bits = Math.floor(estimatedEntropyBits(s));
+      if (bits < minBits) {
+        ctx.addIssue({
+          code: "custom",
+          message: `too predictable (about ${bits} bits by its character frequencies, at least ${minBits} needed); generate one with \`openssl rand -hex 32\``,
+        });
+      }
+    });
+/**
+ * x402 clients sign `validBefore = now + maxTimeoutSeconds` (QUOTE_TTL_SECONDS), and the gateway
+ * refuses an authorization with less than MIN_REMAINING_VALIDITY_SECONDS left. A TTL at or below
+ * that makes every honest payment `expires_too_soon`; 30 s more leaves room for the round trip,
+ * clock skew and a short upstream call before settlement.
+ */
+export const MIN_QUOTE_TTL_SECONDS = MIN_REMAINING_VALIDITY_SECONDS + 30;
 const Port = z.coerce.number().int().min(0).max(65535);
 const PositiveInt = z.coerce.number().int().positive();
 
@@ -46,8 +72,15 @@ const EnvSchema = z.object({
   /** Attach to a running hardhat node (chainId 84532) instead of spawning one. */
   DEVNET_RPC_URL: z.url().optional(),
   /** HMAC key for stateless quotes; replicas behind one load balancer must share it. */
-  QUOTE_SECRET: z.string().min(32, "at least 32 characters").optional(),
-  QUOTE_TTL_SECONDS: PositiveInt.default(300),
+  QUOTE_SECRET: Secret(32, 64).optional(),
+  QUOTE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(
+      MIN_QUOTE_TTL_SECONDS,
+      `at least ${MIN_QUOTE_TTL_SECONDS}: agents sign for this many seconds, and an authorization with less than ${MIN_REMAINING_VALIDITY_SECONDS} s left is refused as too soon to settle`,
+    )
+    .default(300),
   PRICE_MARKUP_BPS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   MIN_PRICE_USD: UsdAmount.default(usdToAtomic("0.0001")),
   MAX_BODY_BYTES: PositiveInt.default(1_048_576),
@@ -78,7 +111,12 @@ const EnvSchema = z.object({
   CATALOG_PATH: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL").optional(),
-  ADMIN_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  ADMIN_TOKEN: Secret(16, 40).optional(),
+  /**
+   * The simulator answering for models whose provider has no key: on by default in dev mode, off
+   * with NETWORK, where `on` is a deliberate staging choice that marks every 402 and answer.
+   */
+  SIMULATOR: z.enum(["on", "off"]).optional(),
   SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   SIMULATOR_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   UPSTREAM_TIMEOUT_MS: PositiveInt.default(120_000),
@@ -118,6 +156,12 @@ export interface Config {
   port: number;
   logLevel: string;
   chain: ChainSettings;
+  /**
+   * Whether /dev/* and /facilitator/* are served: dev mode on a loopback HOST only. They answer
+   * loopback peers only anyway; a gateway bound to another address (a container's 0.0.0.0) runs
+   * its devnet without them rather than expose a faucet and a gas-paying relay next to it.
+   */
+  devEndpoints: boolean;
   quoteSecret: string | undefined;
   quoteTtlSeconds: number;
   markupBps: number;
@@ -130,7 +174,14 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   adminToken: string | undefined;
-  simulator: { latencyMs: number; tokenDelayMs: number };
+  simulator: {
+    /** Whether models whose provider has no key are served by the simulator (else not offered at all). */
+    enabled: boolean;
+    /** Whether every 402 and answer says it may be simulated: the simulator is on while real money is taken. */
+    marked: boolean;
+    latencyMs: number;
+    tokenDelayMs: number;
+  };
   upstreamTimeoutMs: number;
   settleTiming: "before_response" | "after_response";
   settleRetryIntervalMs: number;
@@ -171,11 +222,21 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   }
 
   const chain = chainSettings(e);
+  // Off the devnet the simulator would take real USDC for made-up answers: only on request.
+  const simulate = (e.SIMULATOR ?? (chain.kind === "devnet" ? "on" : "off")) === "on";
+  if (!simulate && Object.keys(providers).length === 0) {
+    const keys = PROVIDER_IDS.map((p) => `${p.toUpperCase()}_API_KEY`).join(", ");
+    const why = chain.kind === "remote" ? "with NETWORK set the simulator is off" : "SIMULATOR=off";
+    throw new ConfigError(
+      `Invalid configuration:\n  ${keys}: set at least one provider key (${why}, so no model could be served); SIMULATOR=on runs a staging gateway whose every answer is marked simulated`,
+    );
+  }
   const config: Config = {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     chain,
+    devEndpoints: chain.kind === "devnet" && isLoopbackHost(e.HOST),
     quoteSecret: e.QUOTE_SECRET,
     quoteTtlSeconds: e.QUOTE_TTL_SECONDS,
     markupBps: e.PRICE_MARKUP_BPS,
@@ -188,13 +249,18 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     adminToken: e.ADMIN_TOKEN,
-    simulator: { latencyMs: e.SIMULATOR_LATENCY_MS, tokenDelayMs: e.SIMULATOR_TOKEN_DELAY_MS },
+    simulator: { enabled: simulate, marked: simulate && chain.kind === "remote", latencyMs: e.SIMULATOR_LATENCY_MS, tokenDelayMs: e.SIMULATOR_TOKEN_DELAY_MS },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     settleTiming: e.SETTLE_TIMING,
     settleRetryIntervalMs: e.SETTLE_RETRY_INTERVAL_MS,
     providers,
   };
   return Object.freeze(config);
+}
+
+/** 127.0.0.0/8 (RFC 1122 §3.2.1.3), ::1 (RFC 4291 §2.5.3) and `localhost` (RFC 6761 §6.3). */
+export function isLoopbackHost(host: string): boolean {
+  return /^127(\.\d{1,3}){3}$/.test(host) || host === "::1" || host === "[::1]" || host.toLowerCase() === "localhost";
 }
 
 /**

@@ -3,7 +3,7 @@ import { createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { CatalogIndex } from "./catalog/index.ts";
 import { loadCatalog } from "./catalog/load.ts";
-import type { ChainSettings, Config } from "./config.ts";
+import { ConfigError, type ChainSettings, type Config } from "./config.ts";
 import { devnetPrivateKey } from "./devnet/accounts.ts";
 import { startDevChain, type DevChain } from "./devnet/chain.ts";
 import { DEV_USDC_DOMAIN, mintUsdc } from "./devnet/contracts.ts";
@@ -15,6 +15,7 @@ import { createSettler } from "./call/settlement.ts";
 import { createChainReader } from "./payment/chain-reader.ts";
 import { createFallbackFacilitator, createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
 import { chainIdOf, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
+import { createBalanceReader } from "./payment/token-balance.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
 import { HealthTracker } from "./routing/health.ts";
 
@@ -43,32 +44,44 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     for (const closer of closers.reverse()) await closer().catch((err: unknown) => logger.error({ err }, "shutdown step failed"));
   };
   try {
-    const catalog = new CatalogIndex(loadCatalog(config.catalogPath));
+    const fullCatalog = new CatalogIndex(loadCatalog(config.catalogPath));
     // Building the o200k encoder costs ~2 s of CPU; pay it at start, not on the first paid call.
     preloadTokenizer();
     const ledger = await openLedger({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onBackgroundError: (err) => logger.error({ err }, "ledger connection error") });
     closers.push(() => ledger.close());
     const providers = createProviderRegistry({
-      catalog,
+      catalog: fullCatalog,
       providers: config.providers,
-      simulator: config.simulator,
+      simulator: { latencyMs: config.simulator.latencyMs, tokenDelayMs: config.simulator.tokenDelayMs },
+      simulate: config.simulator.enabled,
       timeouts: { headersTimeoutMs: config.upstreamTimeoutMs, bodyTimeoutMs: config.upstreamTimeoutMs },
     });
-    logger.info({ providers: providers.modes() }, "providers");
     closers.push(() => providers.close());
+    // Listing, routing, /v1/route and embeddings' `auto` see only the models that can be served.
+    const catalog = fullCatalog.offering((entry) => providers.serves(entry));
+    logger.info({ providers: providers.modes(), offered: catalog.list().length, withheld: fullCatalog.list().length - catalog.list().length }, "providers");
+    if (catalog.list().length === 0) {
+      throw new ConfigError(
+        `Invalid configuration:\n  ${Object.keys(config.providers).map((p) => `${p.toUpperCase()}_API_KEY`).join(", ")}: no catalog model belongs to a configured provider (the catalog's providers: ${fullCatalog.providers().join(", ")})`,
+      );
+    }
+    if (config.simulator.marked) {
+      logger.warn("SIMULATOR=on with NETWORK set: models without a provider key are answered by the simulator for real payments; every 402 and answer carries x-tollgate-simulated: true");
+    }
 
     let publicUrl = `http://${config.host}:${config.port}`;
     const chain = config.chain.kind === "devnet" ? await startDevnet(config.chain, logger, () => publicUrl) : remoteChain(config.chain);
     if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
 
     let ready = false;
-    const chainReader = chain.rpcUrl === undefined ? undefined : createChainReader({ rpcUrl: chain.rpcUrl });
+    const chainReader = createChainReader({ rpcUrl: chain.rpcUrl });
     const base: Omit<AppDeps, "settler"> = {
       catalog,
       providers,
       terms: { ...chain.terms, maxTimeoutSeconds: config.quoteTtlSeconds },
       facilitator: chain.facilitator,
       chain: chainReader,
+      balanceOf: createBalanceReader({ rpcUrl: chain.rpcUrl }),
       ledger,
       settleTiming: config.settleTiming,
       upstreamDeadlineMs: config.upstreamTimeoutMs,
@@ -80,9 +93,10 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       now: () => Date.now(),
       logger,
       adminToken: config.adminToken,
+      simulated: config.simulator.marked,
       maxBodyBytes: config.maxBodyBytes,
-      dev: chain.dev,
-      localFacilitator: chain.local?.facilitator,
+      dev: config.devEndpoints ? chain.dev : undefined,
+      localFacilitator: config.devEndpoints ? chain.local?.facilitator : undefined,
       ready: () => ready,
     };
     const deps: AppDeps = { ...base, settler: createSettler(base, { abandonAfterMs: config.upstreamTimeoutMs * 2 + 60_000 }) };
@@ -92,6 +106,9 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     const recovered = await deps.settler.sweep();
     if (Object.values(recovered).some((n) => n > 0)) logger.info(recovered, "settlement recovery");
     deps.settler.start(config.settleRetryIntervalMs);
+    if (config.chain.kind === "devnet" && !config.devEndpoints) {
+      logger.warn({ host: config.host }, "dev endpoints (/dev/info, /dev/faucet, /facilitator/*) are off: HOST is not a loopback address");
+    }
     if (config.quoteSecret === undefined && config.chain.kind === "remote") {
       logger.warn("QUOTE_SECRET is not set: quotes are signed with a per-process key, so replicas cannot honour each other's quotes");
     }
@@ -113,8 +130,8 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
 
 interface ChainRuntime {
   terms: Omit<PaymentTerms, "maxTimeoutSeconds">;
-  /** RPC for chain reads (settlement idempotency); undefined when none is known. */
-  rpcUrl: string | undefined;
+  /** RPC for chain reads: every settlement is checked against its receipt. */
+  rpcUrl: string;
   facilitator: Facilitator;
   local: InProcessFacilitator | undefined;
   dev: DevTools | undefined;
@@ -180,6 +197,10 @@ function remoteChain(settings: ChainSettings): ChainRuntime {
     facilitators.push(createInProcessFacilitator({ wallet, network: settings.network }).client);
   }
   const facilitator = createFallbackFacilitator(facilitators);
+  const rpcUrl = settings.rpcUrl ?? PUBLIC_RPC[chainId];
+  // The gateway records a settlement only after reading its Transfer on chain (README, "What the
+  // gateway checks itself"), so it cannot take payments on a chain it cannot read.
+  if (rpcUrl === undefined) throw new Error(`RPC_URL is required for NETWORK=${settings.network}: settlements are checked against the chain, and no public RPC is known for chain ${chainId}`);
   return {
     terms: {
       network: settings.network,
@@ -190,7 +211,7 @@ function remoteChain(settings: ChainSettings): ChainRuntime {
       assetVersion: asset.version,
       payTo,
     },
-    rpcUrl: settings.rpcUrl ?? PUBLIC_RPC[chainId],
+    rpcUrl,
     facilitator,
     local: undefined,
     dev: undefined,

@@ -18,7 +18,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  const runtime = await createRuntime(config, logger);
+  const runtime = await createRuntime(config, logger).catch((error: unknown) => {
+    // Some settings can only be judged against the catalog (which models a key unlocks).
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  });
   const server = createServer(createApp(runtime.deps)).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
@@ -31,7 +38,7 @@ async function main(): Promise<void> {
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   runtime.setPublicUrl(url);
   runtime.setReady(true);
-  logger.info({ url, network: runtime.deps.terms.network, payTo: runtime.deps.terms.payTo, mode: runtime.deps.dev ? "devnet" : "remote" }, "tollgate listening");
+  logger.info({ url, network: runtime.deps.terms.network, payTo: runtime.deps.terms.payTo, mode: config.chain.kind }, "tollgate listening");
   if (runtime.deps.dev !== undefined) {
     process.stdout.write(`\nTollgate is up at ${url}  (devnet, chainId 84532)\n  try: npm run agent -- "Write a haiku about tolls"\n\n`);
   }

@@ -2,10 +2,12 @@ import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { BaseError, createPublicClient, http, type PublicClient } from "viem";
+import { BaseError, createPublicClient, http, TransactionReceiptNotFoundError, type PublicClient } from "viem";
 import { z } from "zod";
 import { openLedger, SQLITE_FILE_NAME } from "./ledger/open.ts";
-import { reconcile, type SettledCall } from "./ledger/reconcile.ts";
+import { reconcile, type Mismatch } from "./ledger/reconcile.ts";
+import type { CallRow, Ledger } from "./ledger/types.ts";
+import { provePayment, type PaymentProof } from "./payment/payment-proof.ts";
 import { reconcileJson, reconcileTable } from "./ledger/reconcile-report.ts";
 import { defaultUsdc } from "./payment/terms.ts";
 import { DEFAULT_LOG_CHUNK_BLOCKS, readTransfersTo, transactionBlock } from "./payment/token-transfers.ts";
@@ -19,7 +21,7 @@ import { messageOf } from "./lib/errors.ts";
  */
 
 const USAGE = `Usage: npm run reconcile -- --from-block N [--to-block M] [--rpc URL] [--token 0x..] [--pay-to 0x..]
-                              [--data-dir DIR | --database-url postgres://..] [--chunk-blocks N] [--json]
+                              [--data-dir DIR | --database-url postgres://..] [--chunk-blocks N] [--json] [--apply]
 
   --from-block    first block to read (inclusive)
   --to-block      last block to read (inclusive); the latest block when omitted
@@ -30,6 +32,9 @@ const USAGE = `Usage: npm run reconcile -- --from-block N [--to-block M] [--rpc 
   --database-url  Postgres ledger instead (default: DATABASE_URL)
   --chunk-blocks  blocks per eth_getLogs call (default 2000; public RPCs cap the range)
   --json          print the report as JSON
+  --apply         turn every unproven_settlement row (its transaction is mined but did not pay
+                  payTo for its authorization) into a debt: status unpaid, so the wallet is
+                  refused until it pays; other mismatches are only reported
 
 Exit codes: 0 clean, 1 mismatches found, 2 usage error, 3 could not reconcile (RPC or database failure).`;
 
@@ -67,6 +72,7 @@ const ReconcileOptions = z.object({
     .regex(/^[1-9]\d*$/, "a positive integer")
     .transform((s) => BigInt(s)),
   json: z.boolean(),
+  apply: z.boolean(),
 });
 type ReconcileOptions = z.infer<typeof ReconcileOptions>;
 
@@ -88,6 +94,7 @@ function parseOptions(argv: string[], env: Record<string, string | undefined>): 
         "database-url": { type: "string" },
         "chunk-blocks": { type: "string" },
         json: { type: "boolean" },
+        apply: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -110,6 +117,7 @@ function parseOptions(argv: string[], env: Record<string, string | undefined>): 
     databaseUrl: values["data-dir"] === undefined ? envOr(values["database-url"], "DATABASE_URL") : undefined,
     chunkBlocks: values["chunk-blocks"] ?? String(DEFAULT_LOG_CHUNK_BLOCKS),
     json: values.json ?? false,
+    apply: values.apply ?? false,
   };
   const parsed = ReconcileOptions.safeParse(raw);
   if (!parsed.success) {
@@ -124,7 +132,7 @@ function parseOptions(argv: string[], env: Record<string, string | undefined>): 
 }
 
 /** Reads both sides, compares them and prints the report; returns the exit code. */
-async function run(options: ReconcileOptions, print: (text: string) => void): Promise<number> {
+async function run(options: ReconcileOptions, print: (text: string) => void, printErr: (text: string) => void): Promise<number> {
   // viem's default retries stay on: real RPCs fail transiently, and nothing here can revert.
   const client: PublicClient = createPublicClient({ transport: http(options.rpc) });
   const [head, chainId] = await Promise.all([client.getBlockNumber(), client.getChainId()]);
@@ -140,36 +148,72 @@ async function run(options: ReconcileOptions, print: (text: string) => void): Pr
   const transfers = await readTransfersTo(client, { token, to: options.payTo, fromBlock: options.fromBlock, toBlock, chunkBlocks: options.chunkBlocks });
   const window = await settlementWindow(client, options.fromBlock, toBlock, head);
   const ledger = await openLedger({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
-  let rows;
   try {
-    rows = await ledger.listSettled(window);
+    const rows = await ledger.listSettled(window);
+
+    // The time window is wider than the block range: rows whose transaction is not among these
+    // transfers were either mined outside the range (not compared) or are missing (reported).
+    const inRange = new Set(transfers.map((t) => t.txHash.toLowerCase()));
+    const calls: CallRow[] = [];
+    const notes = new Map<string, string>();
+    let outsideRange = 0;
+    for (const row of rows) {
+      if (row.payTo !== options.payTo || row.asset !== token) continue;
+      if (row.txHash !== null && !inRange.has(row.txHash)) {
+        const block = await transactionBlock(client, row.txHash);
+        if (block !== undefined && (block < options.fromBlock || block > toBlock)) {
+          outsideRange += 1;
+          continue;
+        }
+        notes.set(row.txHash, block === undefined ? "no such transaction on chain" : `its transaction (block ${block}) has no transfer to payTo`);
+      }
+      calls.push(row);
+    }
+
+    const proofs = await readProofs(client, token, calls);
+    const result = reconcile({ transfers, calls, notes, proofs });
+    const scope = { chainId, token, payTo: options.payTo, fromBlock: options.fromBlock, toBlock, transfers: transfers.length, settledRows: calls.length, outsideRange };
+    print(options.json ? `${reconcileJson(scope, result)}\n` : reconcileTable(scope, result));
+    if (options.apply) {
+      const debts = await applyDebts(ledger, result.mismatches);
+      // Beside the report, not in it: the --json output stays one JSON document.
+      (options.json ? printErr : print)(`--apply: ${debts} unproven settlement(s) recorded as debts (status unpaid)\n`);
+    }
+    return result.mismatches.length === 0 ? EXIT_CODES.clean : EXIT_CODES.mismatches;
   } finally {
     await ledger.close();
   }
+}
 
-  // The time window is wider than the block range: rows whose transaction is not among these
-  // transfers were either mined outside the range (not compared) or are missing (reported).
-  const inRange = new Set(transfers.map((t) => t.txHash.toLowerCase()));
-  const calls: SettledCall[] = [];
-  const notes = new Map<string, string>();
-  let outsideRange = 0;
-  for (const row of rows) {
-    if (row.payTo !== options.payTo || row.asset !== token) continue;
-    if (row.txHash !== null && !inRange.has(row.txHash)) {
-      const block = await transactionBlock(client, row.txHash);
-      if (block !== undefined && (block < options.fromBlock || block > toBlock)) {
-        outsideRange += 1;
-        continue;
-      }
-      notes.set(row.txHash, block === undefined ? "no such transaction on chain" : `its transaction (block ${block}) has no transfer to payTo`);
+/** Receipts read at once; public RPCs throttle bursts. */
+const RECEIPT_CONCURRENCY = 8;
+
+/** What each call's transaction proves about its payment; calls whose transaction is not on chain are left out. */
+async function readProofs(client: PublicClient, token: `0x${string}`, calls: readonly CallRow[]): Promise<Map<string, PaymentProof>> {
+  const proofs = new Map<string, PaymentProof>();
+  const queue = calls.filter((call) => call.txHash !== null);
+  const worker = async () => {
+    for (let call = queue.shift(); call !== undefined; call = queue.shift()) {
+      const receipt = await client.getTransactionReceipt({ hash: call.txHash as `0x${string}` }).catch((error: unknown) => {
+        if (error instanceof TransactionReceiptNotFoundError) return undefined;
+        throw error;
+      });
+      if (receipt !== undefined) proofs.set(call.id, provePayment(receipt, { asset: token, payer: call.payer, payTo: call.payTo, amount: call.amount, nonce: call.nonce }));
     }
-    calls.push(row);
-  }
+  };
+  await Promise.all(Array.from({ length: RECEIPT_CONCURRENCY }, worker));
+  return proofs;
+}
 
-  const result = reconcile({ transfers, calls, notes });
-  const scope = { chainId, token, payTo: options.payTo, fromBlock: options.fromBlock, toBlock, transfers: transfers.length, settledRows: calls.length, outsideRange };
-  print(options.json ? `${reconcileJson(scope, result)}\n` : reconcileTable(scope, result));
-  return result.mismatches.length === 0 ? EXIT_CODES.clean : EXIT_CODES.mismatches;
+/** --apply: settled rows whose own receipt disproves them become debts; returns how many moved. */
+async function applyDebts(ledger: Ledger, mismatches: readonly Mismatch[]): Promise<number> {
+  let moved = 0;
+  for (const mismatch of mismatches) {
+    if (mismatch.kind !== "unproven_settlement") continue;
+    const done = await ledger.transition(mismatch.call.id, ["settled"], { status: "unpaid", at: new Date(), error: `reconcile: settled by ${mismatch.call.txHash}, which did not pay: ${mismatch.note}`.slice(0, 500) });
+    if (done) moved += 1;
+  }
+  return moved;
 }
 
 /** settled_at bounds for the block range: its blocks' times, widened by the clock margin. */
@@ -196,7 +240,7 @@ export async function runReconcileCli(argv: string[], env: Record<string, string
       output.stdout(`${USAGE}\n`);
       return EXIT_CODES.clean;
     }
-    return await run(options, (text) => output.stdout(text));
+    return await run(options, (text) => output.stdout(text), (text) => output.stderr(text));
   } catch (error) {
     if (error instanceof UsageError) {
       output.stderr(`${error.message}\n\n${USAGE}\n`);

@@ -155,16 +155,17 @@ describe("failover", () => {
     }
   });
 
-  it("aborts the upstream when the agent disconnects mid-stream, and settles nothing", async () => {
+  it("aborts the upstream when the agent disconnects mid-stream before any content, and settles nothing", async () => {
     let release = () => {};
-    primary.setBehaviour({ streamGate: new Promise<void>((resolve) => (release = resolve)) });
+    // Only the role chunk goes out before the gate: no content reaches the agent.
+    primary.setBehaviour({ streamGate: new Promise<void>((resolve) => (release = resolve)), streamGateAfterEvents: 1 });
     const receipts = paying.receipts.length;
     const controller = new AbortController();
     const res = await call("long story", { stream: true }, controller.signal);
     expect(res.status).toBe(200);
     const requestId = res.headers.get("x-tollgate-request-id") ?? "";
     const reader = res.body?.getReader();
-    await reader?.read(); // the first bytes arrived
+    await reader?.read(); // the first bytes (the role chunk) arrived
     const upstreamRequest = primary.requests.at(-1);
     controller.abort();
     expect(await upstreamRequest?.outcome).toBe("client-closed");

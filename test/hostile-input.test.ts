@@ -97,6 +97,16 @@ describe("hostile bodies at the gateway, before payment", () => {
     expect(answer?.json.inputTokens).toBeLessThanOrEqual(Buffer.byteLength(text) + 16);
   });
 
+  it("counts 1 MiB of tool definitions within the same allowance as the messages", async () => {
+    const tools = [{ type: "function", function: { name: "lookup", description: spaceless(MIB - 2_000), parameters: { type: "object", properties: {} } } }];
+    let answer: Awaited<ReturnType<typeof post>> | undefined;
+    const body = JSON.stringify({ model: "gpt-4.1", max_tokens: 16, messages: [{ role: "user", content: spaceless(1_000) }], tools });
+    const work = await workOf(async () => (answer = await post("/v1/route", body)));
+    expect(answer?.status).toBe(200);
+    expect(work).toBeLessThan(EXACT_COUNT_STEPS * 1.05);
+    expect(answer?.json.inputTokens).toBeGreaterThan(MIB - 2_000);
+  });
+
   it("refuses 1 MiB of spaceless text as one embeddings input after bounded work", async () => {
     let answer: Awaited<ReturnType<typeof post>> | undefined;
     const work = await workOf(async () => (answer = await post("/v1/embeddings", JSON.stringify({ model: "text-embedding-3-small", input: spaceless(MIB - 100) }))));

@@ -1,10 +1,12 @@
 import { decodePaymentRequiredHeader } from "@x402/core/http";
 import type { PaymentRequirements } from "@x402/core/types";
-import type { LocalAccount } from "viem";
+import { randomBytes } from "node:crypto";
+import { createWalletClient, http, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
+import { devnetChain } from "../src/devnet/chain.ts";
 import type { ErrorCode } from "../src/lib/errors.ts";
 import { QuoteClaims, signQuote } from "../src/payment/quote.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
@@ -634,5 +636,96 @@ describe("hostile payments", () => {
     } else {
       expect(after.calls).toBe(before.calls);
     }
+  });
+});
+
+// ---- Front-running the settlement with the payment's own nonce ---------------------------------
+
+/**
+ * The payer signs a second authorization with the same nonce, to itself for 1 unit, and has it
+ * relayed (by anyone: it needs no ETH of the payer) while its call runs. The gateway's settlement
+ * then finds the nonce used; a used nonce says nothing of who was paid, so the call must end as a
+ * debt, with payTo unpaid, no transaction recorded, and the wallet refused until it pays.
+ */
+describe("front-running the settlement with the payment's own nonce", () => {
+  const relayer = stranger;
+  let accountIndex = 12;
+
+  async function frontRun(form: { version: 1 | 2; stream: boolean }) {
+    const payer = devnetTestAccount(accountIndex++);
+    await gateway.dev.faucet(payer.address, 5_000_000n);
+    const body = { ...chat, messages: [{ role: "user", content: `front-run v${form.version} ${form.stream ? "stream" : "json"}` }], ...(form.stream ? { stream: true } : {}) };
+    const quoted = await quoteFor(body);
+    const nonce = `0x${randomBytes(32).toString("hex")}` as `0x${string}`;
+    const honest = form.version === 2 ? v2Header(await v2Payload(quoted.v2, { signer: payer, fields: { nonce } })) : v1Header(await v1Payload(quoted.v1, { signer: payer, fields: { nonce } }));
+    const decoy = await signAuthorization(payer, domain(), { to: payer.address, value: 1n, nonce });
+
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    upstream.setBehaviour(form.stream ? { streamGate: held } : { holdFirstByte: held });
+    const before = await books(payer.address);
+    try {
+      const arrived = upstream.waitForRequests(upstream.requests.length + 1);
+      const responding = fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...honest.headers }, body: JSON.stringify(body) });
+      await arrived;
+      const wallet = createWalletClient({ account: relayer, chain: devnetChain(gateway.dev.info.rpcUrl), transport: http(gateway.dev.info.rpcUrl, { retryCount: 0 }) });
+      const a = decoy.authorization;
+      const hash = await wallet.writeContract({
+        address: gateway.dev.info.asset,
+        abi: devUsdcAbi,
+        functionName: "transferWithAuthorization",
+        args: [a.from, a.to, BigInt(a.value), BigInt(a.validAfter), BigInt(a.validBefore), a.nonce as `0x${string}`, decoy.signature],
+      });
+      expect((await gateway.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+      release();
+      const res = await responding;
+      return { payer, before, res, text: await res.text(), requestId: res.headers.get("x-tollgate-request-id") ?? "", decoyHash: hash };
+    } finally {
+      release();
+      upstream.resetBehaviour();
+    }
+  }
+
+  async function expectDebt(outcome: Awaited<ReturnType<typeof frontRun>>) {
+    const row = await gateway.runtime.deps.ledger.get(outcome.requestId);
+    expect(row?.status).toBe("unpaid");
+    expect(row?.txHash).toBeNull();
+    expect(row?.error).toMatch(/nonce consumed without paying/);
+    const after = await books(outcome.payer.address);
+    expect(after.payToBalance).toBe(outcome.before.payToBalance);
+    expect(after.payerBalance).toBe(outcome.before.payerBalance); // the decoy paid the payer itself
+    expect(after.settled).toBe(outcome.before.settled);
+
+    const next = await quoteFor(otherChat);
+    const refused = await send({ ...v2Header(await v2Payload(next.v2, { signer: outcome.payer })), body: otherChat });
+    expect(refused.status).toBe(402);
+    expect(refused.body.error?.code).toBe("unpaid_debt");
+  }
+
+  it("v2: withholds the answer and records a debt instead of the decoy's transaction", async () => {
+    const outcome = await frontRun({ version: 2, stream: false });
+    expect(outcome.res.status).toBe(502);
+    expect((JSON.parse(outcome.text) as ErrorBody).error?.code).toBe("settlement_failed");
+    expect(outcome.res.headers.get("PAYMENT-RESPONSE")).toBeNull();
+    await expectDebt(outcome);
+  });
+
+  it("v1: withholds the answer and records a debt instead of the decoy's transaction", async () => {
+    const outcome = await frontRun({ version: 1, stream: false });
+    expect(outcome.res.status).toBe(502);
+    expect((JSON.parse(outcome.text) as ErrorBody).error?.code).toBe("settlement_failed");
+    expect(outcome.res.headers.get("X-PAYMENT-RESPONSE")).toBeNull();
+    await expectDebt(outcome);
+  });
+
+  it("stream: ends the stream with a settlement error, no receipt, and records a debt", async () => {
+    const outcome = await frontRun({ version: 2, stream: true });
+    expect(outcome.res.status).toBe(200);
+    expect(outcome.text).toContain("Partly.");
+    expect(outcome.text).not.toContain("PAYMENT-RESPONSE");
+    expect(outcome.text).toMatch(/"code":"settlement_failed"/);
+    const settlementError = outcome.text.split("\n").find((line) => line.includes("settlement_failed")) ?? "";
+    expect(settlementError.length).toBeLessThan(400);
+    await expectDebt(outcome);
   });
 });

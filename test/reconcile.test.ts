@@ -14,6 +14,7 @@ import type { MismatchLine } from "../src/ledger/reconcile-report.ts";
 import { runReconcileCli } from "../src/reconcile-cli.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { signAuthorization } from "./support/sign-payment.ts";
 
 /**
  * `npm run reconcile` against the devnet after real paid calls: the CLI is run as a process, the
@@ -207,6 +208,45 @@ describe("npm run reconcile on the devnet", () => {
     const everything = await reconcileJson(firstBlock);
     expect(everything.report).toMatchObject({ transfers: 4, matched: 3 });
     expect(everything.report.mismatches.map((m) => m.txHash)).toEqual([hash]);
+  });
+
+  it("reports a settlement whose transaction used the call's nonce without paying payTo, and --apply makes it a debt", async () => {
+    // What the settlement hole of old recorded: the payer's decoy authorization, same nonce,
+    // paid to itself, with its transaction taken for the call's settlement.
+    const nonce = `0x${randomBytes(32).toString("hex")}` as `0x${string}`;
+    const decoy = await signAuthorization(agent, { asset: gateway.dev.info.asset, chainId: 84532 }, { to: agent.address, value: 1n, nonce });
+    const relayer = createWalletClient({ account: devnetTestAccount(13), chain: devnetChain(gateway.dev.info.rpcUrl), transport: http(gateway.dev.info.rpcUrl, { retryCount: 0 }) });
+    const a = decoy.authorization;
+    const decoyHash = await relayer.writeContract({
+      address: gateway.dev.info.asset,
+      abi: devUsdcAbi,
+      functionName: "transferWithAuthorization",
+      args: [a.from, a.to, BigInt(a.value), BigInt(a.validAfter), BigInt(a.validBefore), nonce, decoy.signature],
+    });
+    await gateway.publicClient.waitForTransactionReceipt({ hash: decoyHash });
+
+    const fooled = call(1);
+    await withTamperedRow(
+      fooled.requestId,
+      (db) => db.prepare("update calls set tx_hash = ?, nonce = ? where id = ?").run(decoyHash, nonce, fooled.requestId),
+      async () => {
+        const args = ["--from-block", String(firstBlock), ...chainArgs(), "--json"];
+        const report = await reconcileCli(args);
+        expect(report.code).toBe(1);
+        const mismatches = (JSON.parse(report.stdout) as JsonReport).mismatches;
+        expect(mismatches).toContainEqual(expect.objectContaining({ kind: "unproven_settlement", txHash: decoyHash, callId: fooled.requestId, note: expect.stringMatching(/moved 1 units/) }));
+        expect(mismatches).toContainEqual(expect.objectContaining({ kind: "transfer_without_row", txHash: fooled.txHash }));
+        expect((await gateway.runtime.deps.ledger.get(fooled.requestId))?.status).toBe("settled");
+
+        const applied = await reconcileCli([...args, "--apply"]);
+        expect(applied.code).toBe(1);
+        expect(applied.stderr).toMatch(/--apply: 1 unproven settlement\(s\) recorded as debts/);
+        const row = await gateway.runtime.deps.ledger.get(fooled.requestId);
+        expect(row?.status).toBe("unpaid");
+        expect(row?.error).toMatch(/^reconcile: settled by 0x[0-9a-f]{64}, which did not pay/);
+        expect((await gateway.runtime.deps.ledger.debts(agent.address)).map((d) => d.id)).toEqual([fooled.requestId]);
+      },
+    );
   });
 
   it("exits 2 on usage errors and 3 when the chain cannot be read, naming the problem", async () => {

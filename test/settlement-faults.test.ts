@@ -1,3 +1,6 @@
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from "@x402/core/http";
 import { parseAbi } from "viem";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -5,6 +8,7 @@ import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startDevChain, type DevChain } from "../src/devnet/chain.ts";
 import { mintUsdc } from "../src/devnet/contracts.ts";
+import { createSettler } from "../src/call/settlement.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startFacilitatorServer, type FacilitatorServer } from "./support/facilitator-server.ts";
 import { startGatewayOnChain, type ChainGateway } from "./support/gateway.ts";
@@ -217,6 +221,98 @@ describe("chain faults: the payer undoes the payment between verify and settle",
   });
 });
 
+/** The payer's second authorization with the same nonce, to itself for 1 unit, relayed by someone else. */
+async function relayDecoy(agent: ReturnType<typeof devnetTestAccount>, nonce: `0x${string}`): Promise<`0x${string}`> {
+  const decoy = await signAuthorization(agent, { asset: chain.token, chainId: 84532 }, { to: agent.address, value: 1n, nonce });
+  const a = decoy.authorization;
+  const hash = await chain.walletClientFor(chain.accounts.deployer).writeContract({
+    address: chain.token,
+    abi: devUsdcAbi,
+    functionName: "transferWithAuthorization",
+    args: [a.from, a.to, BigInt(a.value), BigInt(a.validAfter), BigInt(a.validBefore), nonce, decoy.signature],
+  });
+  await chain.publicClient.waitForTransactionReceipt({ hash });
+  return hash;
+}
+
+const randomNonce = () => `0x${randomBytes(32).toString("hex")}` as `0x${string}`;
+
+describe("a settlement counts only when the money moved", () => {
+  it("refuses a facilitator's success reply naming the payer's decoy transaction, and records a debt", async () => {
+    const agent = await newAgent();
+    const nonce = randomNonce();
+    facilitator.beforeSettle = async () => {
+      facilitator.fault.settle = { kind: "claim", transaction: await relayDecoy(agent, nonce) };
+    };
+    const payToBefore = await balanceOf(chain.accounts.payTo.address);
+    const { res, requestId } = await paidCall(agent, "lying facilitator", nonce);
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("settlement_failed");
+    const row = await gateway.runtime.deps.ledger.get(requestId);
+    expect(row).toMatchObject({ status: "unpaid", txHash: null });
+    expect(row?.error).toMatch(/nonce consumed without paying payTo/);
+    expect(await balanceOf(chain.accounts.payTo.address)).toBe(payToBefore);
+    expect((await paidCall(agent, "and again?")).res.status).toBe(402);
+  });
+
+  it("does not take another call's real settlement as this call's: stays pending, then settles its own", async () => {
+    const agent = await newAgent();
+    const first = await paidCall(agent, "a real settlement");
+    expect(first.res.status).toBe(200);
+    const realTx = (await gateway.runtime.deps.ledger.get(first.requestId))?.txHash;
+    if (realTx == null) throw new Error("first call did not settle");
+
+    facilitator.fault.settle = { kind: "claim", transaction: realTx };
+    const before = await balanceOf(agent.address);
+    const second = await paidCall(agent, "same amount, same payer, replayed receipt");
+    expect(second.res.status).toBe(200);
+    expect(decodePaymentResponseHeader(second.res.headers.get("PAYMENT-RESPONSE") ?? "")).toMatchObject({ success: false, errorReason: "settlement_pending" });
+    expect((await gateway.runtime.deps.ledger.get(second.requestId))?.status).toBe("pending");
+
+    facilitator.fault.settle = { kind: "none" };
+    await gateway.runtime.deps.settler.sweep();
+    const row = await gateway.runtime.deps.ledger.get(second.requestId);
+    expect(row?.status).toBe("settled");
+    expect(row?.txHash).not.toBe(realTx);
+    expect(before - (await balanceOf(agent.address))).toBe(second.amount);
+  });
+
+  it("records a pending call as expired, charging nothing, once its authorization ran out unused", async () => {
+    const agent = await newAgent();
+    facilitator.fault.settle = { kind: "status", status: 502 };
+    const before = await balanceOf(agent.address);
+    const { res, requestId } = await paidCall(agent, "pending until too late");
+    expect(res.status).toBe(200);
+    expect((await gateway.runtime.deps.ledger.get(requestId))?.status).toBe("pending");
+    facilitator.fault.settle = { kind: "none" };
+    // A settler an hour ahead: every authorization signed now has run out for it.
+    const later = createSettler({ ...gateway.runtime.deps, now: () => Date.now() + 3_600_000 }, { abandonAfterMs: 3_600_000 });
+    const settleCalls = facilitator.calls.settle;
+    await later.sweep();
+    expect(facilitator.calls.settle).toBe(settleCalls);
+    expect(await gateway.runtime.deps.ledger.get(requestId)).toMatchObject({ status: "expired", txHash: null });
+    expect(await balanceOf(agent.address)).toBe(before);
+  });
+
+  it("records a debt when the background sweep finds the nonce consumed by a decoy", async () => {
+    const agent = await newAgent();
+    const nonce = randomNonce();
+    facilitator.fault.settle = { kind: "status", status: 502 };
+    const { res, requestId } = await paidCall(agent, "pending, then front-run", nonce);
+    expect(res.status).toBe(200);
+    expect((await gateway.runtime.deps.ledger.get(requestId))?.status).toBe("pending");
+
+    await relayDecoy(agent, nonce);
+    facilitator.fault.settle = { kind: "none" };
+    const swept = await gateway.runtime.deps.settler.sweep();
+    expect(swept.unpaid).toBeGreaterThanOrEqual(1);
+    expect(await gateway.runtime.deps.ledger.get(requestId)).toMatchObject({ status: "unpaid", txHash: null });
+    const refused = await paidCall(agent, "may I?");
+    expect(refused.res.status).toBe(402);
+    expect(((await refused.res.json()) as { error: { code: string } }).error.code).toBe("unpaid_debt");
+  });
+});
+
 describe("settlement timing and chain outages", () => {
   async function withGateway(env: Record<string, string>, rpcUrl: string, run: (g: ChainGateway) => Promise<void>) {
     const g = await startGatewayOnChain({
@@ -251,17 +347,59 @@ describe("settlement timing and chain outages", () => {
     });
   });
 
-  it("keeps a call pending, not unpaid, when the RPC is down while settlement fails", async () => {
-    await withGateway({}, "http://127.0.0.1:9", async (g) => {
-      const agent = await newAgent();
-      facilitator.fault.settle = { kind: "status", status: 500 };
-      const { res, requestId } = await paidCall(agent, "rpc down");
-      expect(res.status).toBe(200);
-      expect((await g.runtime.deps.ledger.get(requestId))?.status).toBe("pending");
-      facilitator.fault.settle = { kind: "none" };
-      await g.runtime.deps.settler.sweep();
-      expect((await g.runtime.deps.ledger.get(requestId))?.status).toBe("settled");
-    });
+  it("keeps a call pending while the RPC is down, even after the facilitator settles it, until the chain shows the transfer", async () => {
+    const rpc = await startSwitchableRpc(chain.rpcUrl);
+    try {
+      await withGateway({}, rpc.url, async (g) => {
+        const agent = await newAgent();
+        rpc.down = true;
+        facilitator.fault.settle = { kind: "status", status: 500 };
+        const before = await balanceOf(agent.address);
+        const { res, requestId, amount } = await paidCall(agent, "rpc down");
+        expect(res.status).toBe(200);
+        expect((await g.runtime.deps.ledger.get(requestId))?.status).toBe("pending");
+
+        // The facilitator settles for real, but its word is not proof: the row stays pending.
+        facilitator.fault.settle = { kind: "none" };
+        await g.runtime.deps.settler.sweep();
+        expect(before - (await balanceOf(agent.address))).toBe(amount);
+        expect(await g.runtime.deps.ledger.get(requestId)).toMatchObject({ status: "pending", txHash: null });
+
+        rpc.down = false;
+        await g.runtime.deps.settler.sweep();
+        const row = await g.runtime.deps.ledger.get(requestId);
+        expect(row?.status).toBe("settled");
+        expect(row?.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+      });
+    } finally {
+      await rpc.close();
+    }
   });
 });
 
+/** A loopback JSON-RPC proxy to the devnet that can be switched off (every request then fails). */
+async function startSwitchableRpc(target: string) {
+  const server = createServer((req, res) => {
+    if (state.down) {
+      res.destroy();
+      return;
+    }
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    req.on("end", () => {
+      fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body })
+        .then(async (upstream) => res.writeHead(upstream.status, { "content-type": "application/json" }).end(await upstream.text()))
+        .catch(() => res.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const state = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    down: false,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+  return state;
+}

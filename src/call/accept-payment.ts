@@ -111,6 +111,7 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
       });
     }
     checkScheme(submission.scheme, submission.network, terms.v1Network, "X-PAYMENT");
+    checkV1Lifetime(submission.authorization.validBefore, nowSeconds, terms.maxTimeoutSeconds);
     const primary = plan.candidates[0];
     model = primary.model;
     outputCap = primary.outputCap;
@@ -138,6 +139,25 @@ export async function acceptPayment(deps: CallDeps, plan: Payable, submission: P
     payload: submission.raw as PaymentPayload,
     requirements: requirements as PaymentRequirements,
   };
+}
+
+/** Allowance for an agent's clock running ahead of ours when it computed validBefore. */
+export const V1_CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * A v1 payload echoes no quote, so its expiry cannot be read: the authorization's window stands
+ * in for it. x402 clients sign `validBefore = now + maxTimeoutSeconds` (the quote's lifetime); an
+ * authorization valid for longer would outlive any quote this gateway issues, and could pay for
+ * another request at the same price long after, which a v2 quote's `exp` rules out.
+ */
+function checkV1Lifetime(validBefore: bigint, nowSeconds: number, quoteTtlSeconds: number): void {
+  if (validBefore > BigInt(nowSeconds + quoteTtlSeconds + V1_CLOCK_SKEW_SECONDS)) {
+    throw new TollgateError(
+      "payment_expired",
+      `authorization is valid until ${validBefore}, longer than the quote's ${quoteTtlSeconds} s from now; sign for the 402's maxTimeoutSeconds`,
+      { param: "authorization.validBefore", details: { reason: "valid_too_long" } },
+    );
+  }
 }
 
 function checkScheme(scheme: string, network: string, expectedNetwork: string, param: string): void {

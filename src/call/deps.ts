@@ -4,6 +4,7 @@ import type { Ledger } from "../ledger/types.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { ChainReader } from "../payment/chain-reader.ts";
 import type { Facilitator } from "../payment/facilitator.ts";
+import type { BalanceOf } from "../payment/token-balance.ts";
 import type { PaymentTerms } from "../payment/terms.ts";
 import type { Provider } from "../providers/types.ts";
 import type { HealthTracker } from "../routing/health.ts";
@@ -22,8 +23,10 @@ export interface CallDeps {
   providers: { providerFor(model: ModelEntry): Provider };
   terms: PaymentTerms;
   facilitator: Facilitator;
-  /** Chain reads that make settlement idempotent; undefined when no RPC is known. */
-  chain: ChainReader | undefined;
+  /** Chain reads that make settlement idempotent and prove each settlement by its Transfer. */
+  chain: ChainReader;
+  /** Token balances, to tell an agent refused for lack of funds what it holds. */
+  balanceOf: BalanceOf;
   ledger: Ledger;
   /**
    * When a non-streamed call settles: before the response goes out (the receipt is in the

@@ -11,6 +11,7 @@ import type { ChatResult, ChatStream } from "../providers/types.ts";
 import { acceptPayment, offerFor, type AcceptedPayment } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
 import { executeWithFailover, type Attempt } from "./execute.ts";
+import { createFirstContentWatch } from "./first-content.ts";
 import { planCall, routingSettings, type Plan } from "./plan.ts";
 import { receiptOf, recordServed, refuseDebtors, reserveAndVerify, settleServed } from "./payment-steps.ts";
 
@@ -41,7 +42,16 @@ export interface CallMeta {
 export type ChatOutcome =
   | { kind: "payment_required"; plan: Plan; challenge: Challenge; timer: StageTimer }
   | { kind: "completed"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; body: Record<string, unknown>; settlement: SettleResponse | undefined }
-  | { kind: "streaming"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; events: AsyncIterable<Uint8Array | string> };
+  | { kind: "streaming"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; pipe(sink: StreamSink): Promise<void> };
+
+/** Where a paid stream's bytes go; the HTTP layer implements it over the response. */
+export interface StreamSink {
+  /**
+   * Hands one piece to the agent's connection; resolves true once it was written, false when
+   * the agent has gone away (the piece and anything after it cannot reach it).
+   */
+  write(piece: Uint8Array | string): Promise<boolean>;
+}
 
 /**
  * The paid call (DESIGN.md "One paid call, end to end"): plan -> challenge, or
@@ -90,7 +100,8 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
     upstreamMs = performance.now() - upstreamStart;
     timer.mark("upstream_headers");
     const callMeta = meta(served.result.provider, served.attempt.model.id);
-    return { kind: "streaming", plan, paid, meta: callMeta, events: streamThenSettle(deps, paid, served.result, served.attempt, input.requestId, started) };
+    const delivery = { paid, stream: served.result, attempt: served.attempt, requestId: input.requestId, started, signal: input.signal };
+    return { kind: "streaming", plan, paid, meta: callMeta, pipe: (sink) => deliverStream(deps, delivery, sink) };
   }
 
   const upstreamStart = performance.now();
@@ -137,36 +148,57 @@ async function failCall(deps: CallDeps, requestId: string, error: unknown): Prom
 
 /**
  * Passes the upstream's SSE bytes through as they arrive, then settles and sends the receipt as
- * an SSE comment line (ignored by every SSE parser, read by agents that want it). A failure
- * mid-stream ends the stream with an OpenAI-format error event and is never settled.
+ * an SSE comment line (ignored by every SSE parser, read by agents that want it).
+ *
+ * Who pays for what (README, "Streams"): once an event with content has been written to the
+ * agent, the call was served. If the agent then goes away, the upstream is stopped and the quoted
+ * price is settled, as the provider bills the operator for every token generated so far. A stream
+ * the agent leaves before any content, and one that fails upstream (before or after content),
+ * is recorded failed and never settled; the latter ends with an OpenAI-format error event.
  */
-async function* streamThenSettle(
+async function deliverStream(
   deps: CallDeps,
-  paid: AcceptedPayment,
-  stream: ChatStream,
-  attempt: Attempt,
-  requestId: string,
-  started: number,
-): AsyncGenerator<Uint8Array | string> {
+  call: { paid: AcceptedPayment; stream: ChatStream; attempt: Attempt; requestId: string; started: number; signal: AbortSignal },
+  sink: StreamSink,
+): Promise<void> {
+  const { paid, stream, attempt, requestId, started } = call;
+  const content = createFirstContentWatch();
+  let delivered = false;
+  let agentGone = false;
   let ttftMs: number | undefined;
   try {
     for await (const chunk of stream.chunks) {
       ttftMs ??= Math.round(performance.now() - started);
-      yield chunk;
+      const hasContent = content.sees(chunk);
+      // Leaving the loop early closes the upstream iterator, which stops the upstream call.
+      if (!(await sink.write(chunk))) {
+        agentGone = true;
+        break;
+      }
+      delivered ||= hasContent;
     }
   } catch (error) {
-    const message = messageOf(error);
-    await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: `stream: ${message}`.slice(0, 500) });
-    yield sseError("upstream_error", `The upstream failed mid-stream; you were not charged (${message})`);
+    // The agent's disconnect aborts the upstream call: that is the agent leaving, not a failure.
+    if (!call.signal.aborted) {
+      const message = messageOf(error);
+      await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: `stream: ${message}`.slice(0, 500) });
+      await sink.write(sseError("upstream_error", `The upstream failed mid-stream; you were not charged (${message})`));
+      return;
+    }
+    agentGone = true;
+  }
+  if (agentGone && !delivered) {
+    await deps.ledger.update(requestId, { status: "failed", at: new Date(deps.now()), error: "stream: the agent disconnected before any content" });
     return;
   }
   await recordServed(deps, requestId, { provider: stream.provider, model: attempt.model, usage: stream.usage(), started, ttftMs });
+  if (agentGone) deps.logger.info({ callId: requestId }, "agent left a stream after its content began; settling the quoted price");
   try {
     const settlement = receiptOf(deps, await settleServed(deps, requestId));
-    yield `: ${receiptHeaderName(paid.version)} ${encodeX402Header(settlement)}\n\n`;
+    if (!agentGone) await sink.write(`: ${receiptHeaderName(paid.version)} ${encodeX402Header(settlement)}\n\n`);
   } catch (error) {
     const code = error instanceof TollgateError ? error.code : "settlement_failed";
-    yield sseError(code, messageOf(error));
+    if (!agentGone) await sink.write(sseError(code, messageOf(error)));
   }
 }
 

@@ -12,6 +12,7 @@ import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
 import { agentPrice } from "./plan.ts";
 import { issueQuote, receiptOf, recordServed, refuseDebtors, reserveAndVerify, settleServed } from "./payment-steps.ts";
+import { refuseWithheld } from "./offered-model.ts";
 
 /** OpenAI's embeddings request (platform.openai.com/docs/api-reference/embeddings/create), text inputs. */
 export const EmbeddingsRequest = z
@@ -40,7 +41,9 @@ export async function runEmbeddings(
   const parsed = EmbeddingsRequest.safeParse(input.body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const param = issue?.path.join(".") || "body";
+    // The schema is strict: OpenAI's embeddings request has no other field, and a field it does not know is never forwarded.
+    const unknownKey = issue?.code === "unrecognized_keys" ? issue.keys[0] : undefined;
+    const param = unknownKey ?? (issue?.path.join(".") || "body");
     throw new TollgateError("invalid_request", `'${param}': ${issue?.message ?? "invalid"}`, { param });
   }
   const request = parsed.data;
@@ -107,6 +110,7 @@ function pickModel(deps: CallDeps, requested: string): IndexedModel {
     if (cheapest === undefined) throw new TollgateError("no_model_available", "The catalog has no embedding model");
     return cheapest;
   }
+  refuseWithheld(deps.catalog, requested);
   const model = deps.catalog.get(requested);
   if (model === undefined) throw new TollgateError("model_not_found", `The model '${requested}' does not exist; GET /v1/models lists the models`, { param: "model" });
   if (model.entry.kind !== "embedding") throw new TollgateError("invalid_request", `'${requested}' is not an embedding model`, { param: "model" });

@@ -8,10 +8,14 @@ import { acceptPayment, offerFor, type Payable } from "./accept-payment.ts";
 import type { CallDeps } from "./deps.ts";
 import { issueQuote, receiptOf, reserveAndVerify, settleServed } from "./payment-steps.ts";
 
+/**
+ * `calls` is how many calls the debt is for. Their request ids stay inside: the unpaid endpoint
+ * answers anyone who names the wallet.
+ */
 export type DebtOutcome =
   | { kind: "clear" }
-  | { kind: "payment_required"; owed: bigint; calls: string[]; challenge: Challenge }
-  | { kind: "paid"; owed: bigint; calls: string[]; settlement: SettleResponse; version: 1 | 2 };
+  | { kind: "payment_required"; owed: bigint; calls: number; challenge: Challenge }
+  | { kind: "paid"; owed: bigint; calls: number; settlement: SettleResponse; version: 1 | 2 };
 
 /**
  * Paying a wallet's debt: the calls whose settlement reverted because the payer drained its
@@ -38,7 +42,7 @@ export async function payDebt(
 
   const submission = readPaymentHeader(input.headers);
   if (submission === undefined) {
-    return { kind: "payment_required", owed, calls, challenge: buildChallenge(deps.terms, offerFor(payable), "Payment of this wallet's debt is required") };
+    return { kind: "payment_required", owed, calls: calls.length, challenge: buildChallenge(deps.terms, offerFor(payable), "Payment of this wallet's debt is required") };
   }
   const paid = await acceptPayment(deps, payable, submission);
   if (paid.model !== "debt") throw new TollgateError("payment_mismatch", "this payment's quote is not for a debt", { details: { reason: "quote_for_other_resource" } });
@@ -51,5 +55,5 @@ export async function payDebt(
   for (const id of calls) {
     await deps.ledger.transition(id, ["unpaid"], { status: "repaid", at: new Date(deps.now()), error: `repaid by ${input.requestId}` });
   }
-  return { kind: "paid", owed, calls, settlement, version: paid.version };
+  return { kind: "paid", owed, calls: calls.length, settlement, version: paid.version };
 }

@@ -4,6 +4,7 @@ import type { ModelEntry } from "../catalog/schema.ts";
 import { atomicToUsd } from "../lib/money.ts";
 import type { StageTimer } from "../lib/stage-timer.ts";
 import { upstreamCost } from "../payment/pricing.ts";
+import { describeRejection } from "../payment/rejection.ts";
 import { signQuote } from "../payment/quote.ts";
 import type { Usage } from "../providers/types.ts";
 import type { AcceptedPayment } from "./accept-payment.ts";
@@ -49,7 +50,7 @@ export async function refuseDebtors(deps: CallDeps, payer: `0x${string}`): Promi
   throw new TollgateError(
     "unpaid_debt",
     `Wallet ${payer} owes ${atomicToUsd(owed)} USDC for ${debts.length} call(s) whose settlement reverted; pay it with POST /v1/debts/${payer} first`,
-    { details: { owed: owed.toString(), calls: debts.map((d) => d.id) } },
+    { details: { owed: owed.toString(), calls: debts.length } },
   );
 }
 
@@ -71,7 +72,7 @@ export function receiptOf(deps: CallDeps, outcome: SettleOutcome): SettleRespons
     case "pending":
       return { success: false, errorReason: "settlement_pending", errorMessage: outcome.reason, transaction: "", network: deps.terms.network };
     case "unpaid":
-      throw new TollgateError("settlement_failed", `Settlement reverted (${outcome.reason}); the call's price is recorded as a debt of this wallet`, {
+      throw new TollgateError("settlement_failed", `Settlement failed (${outcome.reason}); the call's price is recorded as a debt of this wallet`, {
         details: { reason: "payer_fault" },
       });
     case "expired":
@@ -149,7 +150,8 @@ async function facilitatorVerify(deps: CallDeps, paid: AcceptedPayment): Promise
   }
   if (!result.isValid) {
     const reason = result.invalidReason ?? "invalid";
-    throw new TollgateError("payment_rejected", `The facilitator rejected the payment: ${reason}${result.invalidMessage ? ` (${result.invalidMessage})` : ""}`, {
+    const balance = () => deps.balanceOf(deps.terms.asset, paid.payer);
+    throw new TollgateError("payment_rejected", await describeRejection({ reason, invalidMessage: result.invalidMessage, amount: paid.amount, balance }), {
       details: { reason },
     });
   }

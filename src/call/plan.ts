@@ -8,9 +8,10 @@ import { EMPTY_HEALTH, type HealthSnapshot } from "../routing/health.ts";
 import type { AgentLimits } from "../routing/limits.ts";
 import type { BalancedWeights, TaskPreferences } from "../routing/strategies/types.ts";
 import type { Analysis, Candidate, Decision, RankedCandidate } from "../routing/types.ts";
-import { ChatRequest } from "./chat-request.ts";
+import { ChatRequest, findUnsoldField } from "./chat-request.ts";
 import type { CallDeps } from "./deps.ts";
 import { issueQuote } from "./payment-steps.ts";
+import { refuseWithheld } from "./offered-model.ts";
 
 /** A call analysed, routed and priced, before any payment: what the 402 and /v1/route show. */
 export interface Plan {
@@ -29,6 +30,9 @@ export interface Plan {
 }
 
 export function parseChatRequest(body: unknown): ChatRequest {
+  // Before any price is offered: a field the price would not cover is refused while nothing is paid.
+  const unsold = findUnsoldField(body);
+  if (unsold !== undefined) throw new TollgateError("unsupported_parameter", unsold.message, { param: unsold.param });
   const parsed = ChatRequest.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
@@ -60,6 +64,7 @@ export function routingSettings(deps: CallDeps): Pick<PlanRouting, "taskPreferen
 
 export function planCall(deps: CallDeps, body: unknown, resourceUrl: string, routing: PlanRouting = {}): Plan {
   const request = parseChatRequest(body);
+  refuseWithheld(deps.catalog, request.model);
   if (deps.catalog.get(request.model)?.entry.kind === "embedding") {
     throw new TollgateError("invalid_request", `'${request.model}' is an embedding model; send it to POST /v1/embeddings`, { param: "model" });
   }

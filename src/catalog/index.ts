@@ -30,8 +30,10 @@ export class CatalogIndex {
   readonly #byId: ReadonlyMap<string, IndexedModel>;
   readonly #models: readonly IndexedModel[];
   readonly #entries: readonly ModelEntry[];
+  readonly #withheld: ReadonlyMap<string, ModelEntry>;
 
-  constructor(catalog: Catalog) {
+  /** `withheld`: catalog models this gateway does not offer (see `offering`). */
+  constructor(catalog: Catalog, withheld: readonly ModelEntry[] = []) {
     const byId = new Map<string, IndexedModel>();
     for (const entry of catalog.models) {
       // Catalog.parse already refuses duplicates; this guards catalogs built in code.
@@ -41,6 +43,27 @@ export class CatalogIndex {
     this.#byId = byId;
     this.#models = Object.freeze([...byId.values()]);
     this.#entries = Object.freeze(this.#models.map((m) => m.entry));
+    this.#withheld = new Map(withheld.filter((m) => !byId.has(m.id)).map((m) => [m.id, m]));
+  }
+
+  /**
+   * The same catalog offering only the models `keep` accepts (off the devnet: those whose
+   * provider is configured). Everything that lists, routes or prices sees only those; the others
+   * are remembered as withheld, so a request naming one learns why it is refused.
+   */
+  offering(keep: (entry: ModelEntry) => boolean): CatalogIndex {
+    const dropped = this.#entries.filter((m) => !keep(m));
+    return new CatalogIndex({ version: 1, models: this.#entries.filter(keep) }, [...this.#withheld.values(), ...dropped]);
+  }
+
+  /** A catalog model this gateway does not offer, or undefined. */
+  withheld(id: string): ModelEntry | undefined {
+    return this.#withheld.get(id);
+  }
+
+  /** Every catalog model this gateway does not offer. */
+  withheldList(): readonly ModelEntry[] {
+    return [...this.#withheld.values()];
   }
 
   get(id: string): IndexedModel | undefined {

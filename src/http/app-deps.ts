@@ -20,6 +20,11 @@ export interface DevTools {
 
 export interface AppDeps extends CallDeps {
   adminToken: string | undefined;
+  /**
+   * The simulator may answer while real money is taken (SIMULATOR=on off the devnet): every
+   * response carries `x-tollgate-simulated: true` and every 402 body a note saying so.
+   */
+  simulated: boolean;
   maxBodyBytes: number;
   dev: DevTools | undefined;
   /** The in-process facilitator, served at /facilitator/* when present. */

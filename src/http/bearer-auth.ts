@@ -10,7 +10,8 @@ export function bearerAuth(options: { token: string | undefined }): RequestHandl
       next(new TollgateError("unauthorized", "Admin endpoints are disabled: set ADMIN_TOKEN to enable them"));
       return;
     }
-    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
+    // The auth-scheme is case-insensitive and separated from the credentials by 1*SP (RFC 9110 §11.1, §11.4).
+    const match = /^bearer +(.+)$/i.exec(req.headers.authorization ?? "");
     const given = Buffer.from(match?.[1] ?? "");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       next(new TollgateError("unauthorized", "Missing or invalid admin token (Authorization: Bearer $ADMIN_TOKEN)"));

@@ -34,6 +34,7 @@ export function mismatchLines(result: Reconciliation): MismatchLine[] {
       case "transfer_without_row":
         return { kind: m.kind, txHash: m.transfer.txHash, block: String(m.transfer.blockNumber), payer: m.transfer.from, ledgerAmount: null, chainAmount: String(m.transfer.value), chainFrom: m.transfer.from, callId: null, note: null };
       case "row_without_transfer":
+      case "unproven_settlement":
         return { kind: m.kind, txHash: m.call.txHash, block: null, payer: m.call.payer, ledgerAmount: String(m.call.amount), chainAmount: null, chainFrom: null, callId: m.call.id, note: m.note };
       case "amount_mismatch":
       case "payer_mismatch":

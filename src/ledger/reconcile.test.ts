@@ -72,4 +72,25 @@ describe("reconcile", () => {
     expect(result.matched.map((m) => m.transfer)).toEqual([exact]);
     expect(result.mismatches).toEqual([{ kind: "transfer_without_row", transfer: other }]);
   });
+
+  it("reports a call its own receipt does not prove, and leaves that transaction's transfer to the call it belongs to", () => {
+    // One multicall used Alice's nonce N1 for herself and settled her other authorization N2,
+    // which paid payTo the same amount: the ledger must not count that one Transfer for both.
+    const onChain = transfer(1, ALICE, 1_500n);
+    const fooled = call("a", ALICE, 1_500n, tx(1));
+    const real = call("b", ALICE, 1_500n, tx(1));
+    const proofs = new Map([
+      ["a", { state: "not_paid" as const, transaction: tx(1), reason: "the authorization moved 1500 units from alice to alice" }],
+      ["b", { state: "paid" as const, transaction: tx(1) }],
+    ]);
+    const result = reconcile({ transfers: [onChain], calls: [fooled, real], proofs });
+    expect(result.matched.map((m) => m.call.id)).toEqual(["b"]);
+    expect(result.mismatches).toEqual([{ kind: "unproven_settlement", call: fooled, note: "the authorization moved 1500 units from alice to alice" }]);
+  });
+
+  it("calls a settlement unproven, not merely missing, when its mined transaction used the nonce otherwise", () => {
+    const fooled = call("a", ALICE, 1_500n, tx(9));
+    const proofs = new Map([["a", { state: "not_paid" as const, transaction: tx(9), reason: "moved 1 units to itself" }]]);
+    expect(reconcile({ transfers: [], calls: [fooled], proofs }).mismatches).toEqual([{ kind: "unproven_settlement", call: fooled, note: "moved 1 units to itself" }]);
+  });
 });

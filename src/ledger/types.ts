@@ -7,11 +7,14 @@
  *   reserved -> verified -> served -> settled
  *       |           |          |-> pending -> settled | expired | unpaid   (settlement retried)
  *       |           |          |-> expired   (authorization ran out before it could settle)
- *       |           |          '-> unpaid    (settlement reverted: the payer drained or cancelled; a debt)
-       |           |                 '-> repaid  (the debt was paid by a later debt payment, its own row)
+ *       |           |          '-> unpaid    (the payer drained, cancelled, or spent the nonce on another transfer; a debt)
+ *       |           |                 '-> repaid  (the debt was paid by a later debt payment, its own row)
  *       |           '-> failed   (no provider served the call; never settled)
  *       '-> released (refused before serving; the nonce stays spent in the ledger so the same
  *                     payment cannot be retried into a second reservation)
+ *
+ * One transition leaves `settled`: `npm run reconcile -- --apply` moves a settled call whose own
+ * receipt does not prove its payment to `unpaid`.
  */
 
 export const CALL_STATUSES = ["reserved", "verified", "served", "settled", "failed", "released", "pending", "expired", "unpaid", "repaid"] as const;

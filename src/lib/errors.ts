@@ -7,9 +7,11 @@
 export const ERRORS = {
   invalid_json: { status: 400, type: "invalid_request_error", message: "Request body is not valid JSON" },
   invalid_request: { status: 400, type: "invalid_request_error", message: "Request body is invalid" },
+  unsupported_parameter: { status: 400, type: "invalid_request_error", message: "A request field asks for something this gateway does not sell" },
   unsupported_media_type: { status: 415, type: "invalid_request_error", message: "Content-Type must be application/json" },
   body_too_large: { status: 413, type: "invalid_request_error", message: "Request body is too large" },
   model_not_found: { status: 404, type: "invalid_request_error", message: "Unknown model" },
+  model_not_offered: { status: 404, type: "invalid_request_error", message: "This gateway does not offer that model" },
   invalid_header: { status: 400, type: "invalid_request_error", message: "A request header is invalid" },
   no_model_available: { status: 422, type: "invalid_request_error", message: "No model satisfies the request's limits" },
   context_length_exceeded: { status: 400, type: "invalid_request_error", message: "Prompt does not fit the model's context window" },

@@ -1,8 +1,10 @@
-import { createPublicClient, http, parseAbi, type PublicClient } from "viem";
+import { createPublicClient, http, parseAbi, TransactionReceiptNotFoundError, type PublicClient } from "viem";
+import { provePayment, type ExpectedPayment, type PaymentProof } from "./payment-proof.ts";
 
 /**
- * Read-only chain facts settlement needs to be idempotent: whether an EIP-3009 authorization
- * was used, and by which transaction. EIP-3009 marks a nonce used both when it is transferred
+ * Read-only chain facts settlement needs to be idempotent and honest: whether an EIP-3009
+ * authorization was used, by which transaction, and whether that transaction paid payTo
+ * (payment/payment-proof.ts). EIP-3009 marks a nonce used both when it is transferred
  * (AuthorizationUsed) and when it is cancelled (AuthorizationCanceled), so the event tells the two
  * apart. Both events index (authorizer, nonce) in Circle's FiatToken and in the devnet token.
  */
@@ -21,6 +23,11 @@ export type AuthorizationFate =
 
 export interface ChainReader {
   authorizationFate(asset: `0x${string}`, payer: `0x${string}`, nonce: `0x${string}`): Promise<AuthorizationFate>;
+  /**
+   * What `transaction` proves about the expected payment, from its receipt (one RPC read);
+   * `unknown` when the chain has no receipt for it (not mined, or not mined yet).
+   */
+  paymentProof(transaction: `0x${string}`, expected: ExpectedPayment): Promise<PaymentProof | { state: "unknown"; transaction: `0x${string}` }>;
 }
 
 /** How far back to look for the events; Base makes a block every 2 s, so this is about 11 hours. */
@@ -44,6 +51,17 @@ export function createChainReader(options: { rpcUrl: string }): ChainReader {
       if (transfer?.transactionHash) return { state: "transferred", transaction: transfer.transactionHash };
       if (cancels.length > 0) return { state: "cancelled" };
       return { state: "used_unknown" };
+    },
+
+    async paymentProof(transaction, expected) {
+      let receipt;
+      try {
+        receipt = await client.getTransactionReceipt({ hash: transaction });
+      } catch (error) {
+        if (error instanceof TransactionReceiptNotFoundError) return { state: "unknown", transaction };
+        throw error;
+      }
+      return provePayment(receipt, expected);
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   generatedText,
   normaliseUsage,
 } from "./openai-wire.ts";
+import { CAPPED_REASONING_FIELDS, FORWARDED_FIELDS } from "./openai-request.ts";
 import { createSseDataReader } from "./sse.ts";
 import { countMessageTokens, countTokens } from "../lib/tokenizer.ts";
 import { ProviderError, type ChatCall, type ChatResult, type ChatStream, type EmbedCall, type EmbedResult, type Provider, type Usage } from "./types.ts";
@@ -60,17 +61,16 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     });
   }
 
+  const forwarded: readonly string[] = maxTokensParam === "max_completion_tokens" ? [...FORWARDED_FIELDS, ...CAPPED_REASONING_FIELDS] : FORWARDED_FIELDS;
+
   function upstreamBody(call: ChatCall, stream: boolean): Record<string, unknown> {
+    const body: Record<string, unknown> = {};
+    for (const field of forwarded) if (call.body[field] !== undefined) body[field] = call.body[field];
     // Whatever output cap the agent asked for, only the paid-for one (`max_tokens` in the call)
     // goes upstream, under the name this upstream understands.
-    const {
-      max_tokens: cap,
-      max_completion_tokens: _agentCap,
-      stream: _stream,
-      stream_options: agentStreamOptions,
-      ...rest
-    } = call.body;
-    const body: Record<string, unknown> = { ...rest, model: call.model.upstreamId ?? call.model.id, [maxTokensParam]: cap };
+    body.model = call.model.upstreamId ?? call.model.id;
+    body[maxTokensParam] = call.body.max_tokens;
+    const agentStreamOptions = call.body.stream_options;
     if (stream) {
       body.stream = true;
       // Forced on: the final chunk's usage is what the call is accounted on, whatever the agent set.

@@ -4,7 +4,8 @@ import { ProviderError } from "./types.ts";
 /**
  * The parts of an OpenAI chat-completions request (https://platform.openai.com/docs/api-reference/chat/create)
  * that the Anthropic and Gemini translators carry over, parsed strictly enough that a
- * translation never guesses. Fields outside this schema are not translated.
+ * translation never guesses. Fields outside this schema are not translated. Also which fields
+ * an OpenAI-compatible upstream gets as they came (FORWARDED_FIELDS).
  */
 
 export const TextPart = z.object({ type: z.literal("text"), text: z.string() }).loose();
@@ -77,6 +78,40 @@ export const ResponseFormat = z.discriminatedUnion("type", [
     .loose(),
 ]);
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
+
+/**
+ * The agent's fields an OpenAI-compatible upstream receives as they came (docs/request-fields.md);
+ * every other field of the call body stays behind. The adapter itself sets `model`, the paid-for
+ * output cap, `stream` and `stream_options`.
+ */
+export const FORWARDED_FIELDS = [
+  "messages",
+  "temperature",
+  "top_p",
+  "stop",
+  "seed",
+  "presence_penalty",
+  "frequency_penalty",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "response_format",
+  "user",
+  "safety_identifier",
+  "verbosity",
+] as const;
+
+/**
+ * Forwarded only where the output cap goes out as `max_completion_tokens`, which OpenAI defines
+ * as "an upper bound for the number of tokens that can be generated for a completion, including
+ * visible output tokens and reasoning tokens" (API reference, chat/create). A server that only
+ * knows `max_tokens` may not count reasoning against it: DeepSeek's reasoner guide once put
+ * "up to 32K" chain-of-thought tokens outside `max_tokens`. There it is dropped.
+ */
+export const CAPPED_REASONING_FIELDS = ["reasoning_effort"] as const;
 
 export const TranslatableRequest = z
   .object({

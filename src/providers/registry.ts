@@ -37,6 +37,11 @@ export interface ProviderRegistryOptions {
   catalog: CatalogIndex;
   providers: Readonly<Record<string, ProviderSettings>>;
   simulator?: SimulatorOptions;
+  /**
+   * Whether a model whose provider is not configured falls back to the simulator (the default,
+   * dev mode). Off the devnet it is false: such a model is not served at all.
+   */
+  simulate?: boolean;
   /** Passed to every live adapter. */
   timeouts?: Pick<OpenAICompatibleOptions, "headersTimeoutMs" | "bodyTimeoutMs">;
 }
@@ -44,8 +49,13 @@ export interface ProviderRegistryOptions {
 export type ProviderMode = "live" | "simulator";
 
 export interface ProviderRegistry {
-  /** The adapter that serves `model`: live when its provider is configured, else the simulator. */
+  /**
+   * The adapter that serves `model`: live when its provider is configured, else the simulator,
+   * or, with `simulate: false`, an error (routing never offers such a model; see `serves`).
+   */
   providerFor(model: ModelEntry): Provider;
+  /** Whether `model` can be served: its provider is configured, or the simulator stands in. */
+  serves(model: ModelEntry): boolean;
   /** How each catalog provider is served, for the startup log and /dev/info. */
   modes(): Record<string, ProviderMode>;
   close(): Promise<void>;
@@ -64,6 +74,7 @@ export interface ProviderRegistry {
  */
 export function createProviderRegistry(options: ProviderRegistryOptions): ProviderRegistry {
   const simulator = createSimulatorProvider(options.simulator);
+  const simulate = options.simulate ?? true;
   // One adapter (one keep-alive pool) per provider and base URL: entries may point elsewhere.
   const live = new Map<string, Provider>();
 
@@ -87,7 +98,10 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
   function providerFor(model: ModelEntry): Provider {
     const baseUrl = liveBaseUrl(model);
     const settings = options.providers[model.provider];
-    if (baseUrl === undefined || settings === undefined) return simulator;
+    if (baseUrl === undefined || settings === undefined) {
+      if (simulate) return simulator;
+      throw new Error(`no provider is configured for ${model.provider} (model ${model.id}) and the simulator is off`);
+    }
     const key = `${model.provider} ${baseUrl}`;
     let provider = live.get(key);
     if (provider === undefined) {
@@ -112,5 +126,9 @@ export function createProviderRegistry(options: ProviderRegistryOptions): Provid
     await Promise.all(providers.map((p) => p.close?.()));
   }
 
-  return { providerFor, modes, close };
+  function serves(model: ModelEntry): boolean {
+    return simulate || liveBaseUrl(model) !== undefined;
+  }
+
+  return { providerFor, serves, modes, close };
 }

@@ -1,5 +1,4 @@
-import type { ChatMessage } from "../call/chat-request.ts";
-import type { Analysis } from "./types.ts";
+import type { ChatMessage, ChatRequest } from "../call/chat-request.ts";
 import { estimateTokens } from "../lib/token-estimate.ts";
 import {
   countMessageTokens,
@@ -11,6 +10,7 @@ import {
   TOKENS_PER_NAME,
   TokenBudget,
 } from "../lib/tokenizer.ts";
+import type { Analysis } from "./types.ts";
 
 /**
  * Prompts up to this many characters are counted exactly with o200k whatever the model: the BPE
@@ -52,16 +52,50 @@ export function promptChars(messages: readonly ChatMessage[]): number {
   return chars;
 }
 
-/** Count the prompt: o200k when short or when `exact` is asked for (within EXACT_COUNT_STEPS), else the estimate. */
-export function countInputTokens(messages: readonly ChatMessage[], exact: boolean): InputTokens {
+/** A new allowance of exact counting for one request (EXACT_COUNT_STEPS), to share between its counts. */
+export function requestTokenBudget(): TokenBudget {
+  return new TokenBudget(EXACT_COUNT_STEPS);
+}
+
+/**
+ * Count the prompt: o200k when short or when `exact` is asked for (within `budget`), else the
+ * estimate.
+ */
+export function countInputTokens(messages: readonly ChatMessage[], exact: boolean, budget = requestTokenBudget()): InputTokens {
   if (exact || promptChars(messages) <= EXACT_COUNT_MAX_CHARS) {
-    const budget = new TokenBudget(EXACT_COUNT_STEPS);
     const inputTokens = countMessageTokens(messages, budget);
     if (budget.exact) return { inputTokens, tokenCount: "o200k", contextTokens: inputTokens };
     return { inputTokens, tokenCount: "o200k_bound", contextTokens: Math.min(inputTokens, estimateMessageTokens(messages)) };
   }
   const estimate = estimateMessageTokens(messages);
   return { inputTokens: estimate, tokenCount: "estimate", contextTokens: estimate };
+}
+
+/**
+ * Input tokens a request carries outside its messages, which the upstream bills as input too:
+ * tool definitions (OpenAI renders them into the prompt; Anthropic's "Tool use pricing and
+ * tokens" page counts "the tools parameter ... tool names, descriptions, and schemas"; Gemini
+ * counts function declarations) and a json_schema response format. Counted as their JSON text,
+ * exactly under the same rule as the messages.
+ */
+export function countDefinitionTokens(request: Pick<ChatRequest, "tools" | "response_format">, exact: boolean, budget = requestTokenBudget()): InputTokens {
+  const tools = request.tools ?? [];
+  const schema = request.response_format?.type === "json_schema" ? request.response_format : undefined;
+  if (tools.length === 0 && schema === undefined) return { inputTokens: 0, tokenCount: "o200k", contextTokens: 0 };
+  const text = JSON.stringify({ tools, schema });
+  if (exact || text.length <= EXACT_COUNT_MAX_CHARS) {
+    const inputTokens = budget.count(text);
+    if (budget.exact) return { inputTokens, tokenCount: "o200k", contextTokens: inputTokens };
+    return { inputTokens, tokenCount: "o200k_bound", contextTokens: Math.min(inputTokens, estimateTokens(text)) };
+  }
+  const estimate = estimateTokens(text);
+  return { inputTokens: estimate, tokenCount: "estimate", contextTokens: estimate };
+}
+
+/** How a sum of counts was counted: any estimate makes it an estimate, else any bound a bound. */
+export function combinedTokenCount(...counts: ReadonlyArray<InputTokens["tokenCount"]>): InputTokens["tokenCount"] {
+  if (counts.includes("estimate")) return "estimate";
+  return counts.includes("o200k_bound") ? "o200k_bound" : "o200k";
 }
 
 /** The same framing as lib/tokenizer.ts countMessageTokens, with estimated text. */

@@ -20,8 +20,12 @@ export interface FakeOpenAIBehaviour {
   delayFirstByteMs?: number;
   /** Wait for this before the status line. */
   holdFirstByte?: Promise<void>;
-  /** Streaming: after the role chunk and the first content chunk, wait for this. */
+  /** Streaming: after the role chunk and the first content chunk (or `streamGateAfterEvents` events), wait for this. */
   streamGate?: Promise<void>;
+  /** Streaming: how many events go out before `streamGate` is awaited (default 2). */
+  streamGateAfterEvents?: number;
+  /** Streaming: after the last chunk (finish_reason and usage sent), wait for this before `data: [DONE]`. */
+  doneGate?: Promise<void>;
   /** Leave the usage out (no usage chunk in streams, no `usage` field otherwise). */
   omitUsage?: boolean;
   /** Streaming: destroy the socket after this many SSE events, mid-response. */
@@ -258,9 +262,11 @@ export async function startFakeOpenAI(initial: FakeOpenAIBehaviour = {}): Promis
       }
       write(`data: ${JSON.stringify(event)}\n\n`);
       sent += 1;
-      if (sent === 2 && current.streamGate !== undefined) await current.streamGate;
+      if (sent === (current.streamGateAfterEvents ?? 2) && current.streamGate !== undefined) await current.streamGate;
       if (res.destroyed) return;
     }
+    if (current.doneGate !== undefined) await current.doneGate;
+    if (res.destroyed) return;
     write("data: [DONE]\n\n");
     res.end();
   }

@@ -17,7 +17,9 @@ export type Fault =
   | { kind: "hang" }
   | { kind: "delay"; ms: number }
   /** Settle for real, but report it as still pending (as a facilitator whose receipt wait timed out). */
-  | { kind: "report_pending" };
+  | { kind: "report_pending" }
+  /** Settle nothing and report success with this transaction (a lying or confused facilitator). */
+  | { kind: "claim"; transaction: `0x${string}` };
 
 export interface FacilitatorServer {
   url: string;
@@ -66,6 +68,8 @@ export async function startFacilitatorServer(chain: DevChain): Promise<Facilitat
     const requirements = body.paymentRequirements as PaymentRequirements;
     if (endpoint === "verify") return json(res, 200, await local.facilitator.verify(payload, requirements));
     if (state.beforeSettle !== undefined) await state.beforeSettle(payload);
+    const claimed = state.fault.settle;
+    if (claimed.kind === "claim") return json(res, 200, { success: true, transaction: claimed.transaction, network: requirements.network, payer: (payload.payload as { authorization?: { from?: string } }).authorization?.from });
     const result = await local.facilitator.settle(payload, requirements);
     if (fault.kind === "report_pending") return json(res, 200, { ...result, success: false, errorReason: "settlement_pending" });
     return json(res, 200, result);

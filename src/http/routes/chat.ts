@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { runChat } from "../../call/paid-chat.ts";
+import { runChat, type StreamSink } from "../../call/paid-chat.ts";
 import { planCall, routingSettings } from "../../call/plan.ts";
 import { parseAgentLimits } from "../../routing/limits.ts";
 import type { AppDeps } from "../app-deps.ts";
@@ -16,7 +16,9 @@ const CHALLENGE_CANDIDATES = 4;
 
 /** POST /v1/chat/completions (paid) and POST /v1/route (the decision and quote, free). */
 export function chatRoutes(deps: AppDeps): Record<string, DirectRoute> {
-  const known = { models: deps.catalog.list().map((m) => m.id), providers: deps.catalog.providers() };
+  // Limit headers may name any catalog model or provider: denying one this gateway does not offer is harmless.
+  const everyModel = [...deps.catalog.list(), ...deps.catalog.withheldList()];
+  const known = { models: everyModel.map((m) => m.id), providers: [...new Set(everyModel.map((m) => m.provider))] };
   const limitsOf = (req: IncomingMessage) => parseAgentLimits(req.headers, known);
 
   async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -44,16 +46,7 @@ export function chatRoutes(deps: AppDeps): Record<string, DirectRoute> {
     res.setHeader("cache-control", "no-cache");
     res.setHeader("x-accel-buffering", "no");
     res.flushHeaders();
-    // Keep iterating after a disconnect: the generator records the failure or, when the
-    // upstream already finished, settles the call the agent received.
-    for await (const event of outcome.events) {
-      if (res.destroyed) continue;
-      if (!res.write(event)) await new Promise<void>((resolve) => {
-        const done = () => { res.off("drain", done); res.off("close", done); resolve(); };
-        res.once("drain", done);
-        res.once("close", done);
-      });
-    }
+    await outcome.pipe(responseSink(res));
     res.end();
   }
 
@@ -69,4 +62,26 @@ export function chatRoutes(deps: AppDeps): Record<string, DirectRoute> {
   }
 
   return { "/v1/chat/completions": chatCompletions, "/v1/route": route };
+}
+
+/**
+ * A paid stream's sink over the response: a piece counts as written once the socket took it;
+ * under backpressure it waits for `drain`, and a closed connection answers false from then on.
+ */
+function responseSink(res: ServerResponse): StreamSink {
+  return {
+    write(piece) {
+      if (res.destroyed || res.writableEnded) return Promise.resolve(false);
+      if (res.write(piece)) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const done = () => {
+          res.off("drain", done);
+          res.off("close", done);
+          resolve(!res.destroyed);
+        };
+        res.once("drain", done);
+        res.once("close", done);
+      });
+    },
+  };
 }

@@ -14,7 +14,7 @@ export function debtRoutes(deps: CallDeps): Router {
     const wallet = addressParam(req);
     const outcome = await payDebt(deps, { ...paidRequest(req, res), wallet });
     if (outcome.kind === "clear") {
-      res.json({ wallet: wallet.toLowerCase(), owed: { amount: "0", usd: atomicToUsd(0n) }, calls: [] });
+      res.json({ wallet: wallet.toLowerCase(), owed: { amount: "0", usd: atomicToUsd(0n) }, calls: 0 });
       return;
     }
     const owed = { amount: outcome.owed.toString(), usd: atomicToUsd(outcome.owed) };

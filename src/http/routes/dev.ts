@@ -6,7 +6,11 @@ import { jsonBody } from "../json-body.ts";
 import { loopbackOnly } from "../loopback-only.ts";
 
 const FaucetRequest = z.object({
-  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed 20-byte hex address"),
+  address: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed 20-byte hex address")
+    // ERC-20 mints to the zero address revert (OpenZeppelin ERC20InvalidReceiver): refuse them here.
+    .refine((a) => !/^0x0{40}$/.test(a), "the zero address cannot receive test USDC"),
   amount: z.string().regex(/^[1-9]\d*$/, "atomic units as a decimal string, e.g. \"5000000\" for 5 USDC").optional(),
 });
 
