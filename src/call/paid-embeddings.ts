@@ -2,7 +2,8 @@ import type { SettleResponse } from "@x402/core/types";
 import { z } from "zod";
 import type { IndexedModel } from "../catalog/index.ts";
 import { TollgateError, messageOf } from "../lib/errors.ts";
-import { countTokens } from "../lib/tokenizer.ts";
+import { estimateTokens } from "../lib/token-estimate.ts";
+import { EXACT_COUNT_STEPS, TokenBudget } from "../lib/tokenizer.ts";
 import type { Challenge } from "../payment/challenge.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
 import type { Offer } from "../payment/offer.ts";
@@ -48,9 +49,20 @@ export async function runEmbeddings(
   const request = parsed.data;
   const model = pickModel(deps, request.model);
   const texts = [request.input].flat();
-  const inputTokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
-  if (texts.some((t) => countTokens(t) > model.entry.contextWindow)) {
-    throw new TollgateError("context_length_exceeded", `an input is longer than ${model.entry.id}'s ${model.entry.contextWindow} tokens`, { param: "input" });
+  // One counting allowance for the whole request (lib/tokenizer.ts TokenBudget), so an unpaid
+  // batch near MAX_BODY_BYTES costs tens of ms, not seconds. Past it a count is an upper bound:
+  // right for the price, too high to refuse an input for length on, so that is judged on the
+  // estimate when it is lower (routing/input-tokens.ts explains the same choice for chat).
+  const budget = new TokenBudget(EXACT_COUNT_STEPS);
+  let inputTokens = 0;
+  for (const text of texts) {
+    const tokens = budget.count(text);
+    inputTokens += tokens;
+    const length = budget.exact ? tokens : Math.min(tokens, estimateTokens(text));
+    if (length > model.entry.contextWindow) {
+      const size = budget.exact ? `${length} tokens` : `about ${length} tokens (estimated: too long to count exactly before payment)`;
+      throw new TollgateError("context_length_exceeded", `an input has ${size}, more than ${model.entry.id}'s ${model.entry.contextWindow}`, { param: "input" });
+    }
   }
   const price = agentPrice(deps, model.entry.id, inputTokens, 0);
   const { quoteExpiresAt: _, ...offer } = makeOffer(deps, {

@@ -45,6 +45,11 @@ export function preloadTokenizer(): void {
   o200k();
 }
 
+/** Steps the o200k encoder has taken in this process (BytePairEncoder#work): a count of work, not of time. */
+export function tokenizerWork(): number {
+  return o200k().work;
+}
+
 /** Token ids of `text`. Special-token text (e.g. "<|endoftext|>") is counted as text, never refused. */
 export function encodeTokens(text: string): number[] {
   return o200k().encode(text);
@@ -56,8 +61,59 @@ export function decodeTokens(tokens: number[]): string {
 }
 
 export function countTokens(text: string): number {
-  return text.length === 0 ? 0 : encodeTokens(text).length;
+  return text.length === 0 ? 0 : o200k().count(text, Infinity).tokens;
 }
+
+/**
+ * Steps of exact counting one request may spend (BytePairEncoder#work): at most ~35 ms of CPU on
+ * the shared 2-core development machine, whatever the text. That covers about 220 KB of ordinary
+ * prose, code or JSON (~55k tokens), and 20-120 KB of text built to be slow (no spaces, one
+ * letter repeated, emoji, mixed scripts). bench/README.md, "Bounded work per request", has the
+ * figures.
+ */
+export const EXACT_COUNT_STEPS = 1_000_000;
+
+/**
+ * One request's allowance of exact o200k counting, shared by every text it counts. While it
+ * lasts, counts are exact; once it runs out, each byte not yet counted counts as a token. Every
+ * o200k token is at least one byte, so a count past the allowance can only err high: it feeds
+ * context checks and worst-case prices, and a price must never fall short of the real bill.
+ * Why not the fast estimate instead: it is calibrated on ordinary text, and text built to be
+ * expensive makes it fall short (random letters: 0.5x, Latin Extended: 0.2x the o200k count).
+ */
+export class TokenBudget {
+  #left: number;
+  #exact = true;
+
+  constructor(steps: number) {
+    this.#left = steps;
+  }
+
+  /** Whether every count so far was exact. */
+  get exact(): boolean {
+    return this.#exact;
+  }
+
+  /** o200k tokens of `text`, exact while the allowance lasts, an upper bound after. */
+  count(text: string): number {
+    if (text.length === 0) return 0;
+    if (this.#left <= 0) {
+      this.#exact = false;
+      return Buffer.byteLength(text);
+    }
+    const encoder = o200k();
+    const before = encoder.work;
+    const counted = encoder.count(text, this.#left);
+    this.#left -= encoder.work - before;
+    if (!counted.exact) {
+      this.#exact = false;
+      this.#left = 0;
+    }
+    return counted.tokens;
+  }
+}
+
+const UNLIMITED_STEPS = Number.POSITIVE_INFINITY;
 
 /**
  * Per-message framing and reply primer, as in OpenAI's cookbook "How to count tokens with
@@ -93,32 +149,35 @@ const ChatMessage = z
   })
   .loose();
 
-function countPart(part: unknown): number {
+function countPart(part: unknown, budget: TokenBudget): number {
   const text = TextPart.safeParse(part);
-  if (text.success) return countTokens(text.data.text);
+  if (text.success) return budget.count(text.data.text);
   const image = ImagePart.safeParse(part);
   if (image.success) {
     return image.data.image_url.detail === "low" ? IMAGE_LOW_DETAIL_TOKENS : IMAGE_HIGH_DETAIL_TOKENS;
   }
   // Audio, files and future part types: count their JSON so the estimate errs high, not at zero.
-  return countTokens(JSON.stringify(part) ?? "");
+  return budget.count(JSON.stringify(part) ?? "");
 }
 
-function countMessage(message: unknown): number {
+function countMessage(message: unknown, budget: TokenBudget): number {
   const parsed = ChatMessage.safeParse(message);
-  if (!parsed.success) return TOKENS_PER_MESSAGE + countTokens(JSON.stringify(message) ?? "");
+  if (!parsed.success) return TOKENS_PER_MESSAGE + budget.count(JSON.stringify(message) ?? "");
   const { role, content, name, tool_calls: toolCalls } = parsed.data;
-  let tokens = TOKENS_PER_MESSAGE + countTokens(role);
-  if (typeof content === "string") tokens += countTokens(content);
-  else if (Array.isArray(content)) for (const part of content) tokens += countPart(part);
-  if (name !== undefined) tokens += TOKENS_PER_NAME + countTokens(name);
-  for (const call of toolCalls ?? []) tokens += countTokens(call.function.name) + countTokens(call.function.arguments);
+  let tokens = TOKENS_PER_MESSAGE + budget.count(role);
+  if (typeof content === "string") tokens += budget.count(content);
+  else if (Array.isArray(content)) for (const part of content) tokens += countPart(part, budget);
+  if (name !== undefined) tokens += TOKENS_PER_NAME + budget.count(name);
+  for (const call of toolCalls ?? []) tokens += budget.count(call.function.name) + budget.count(call.function.arguments);
   return tokens;
 }
 
-/** Prompt tokens of an OpenAI `messages` array, framing and reply primer included. */
-export function countMessageTokens(messages: readonly unknown[]): number {
+/**
+ * Prompt tokens of an OpenAI `messages` array, framing and reply primer included. Exact unless
+ * a `budget` is given and runs out (TokenBudget), in which case the figure errs high.
+ */
+export function countMessageTokens(messages: readonly unknown[], budget = new TokenBudget(UNLIMITED_STEPS)): number {
   let tokens = REPLY_PRIMER_TOKENS;
-  for (const message of messages) tokens += countMessage(message);
+  for (const message of messages) tokens += countMessage(message, budget);
   return tokens;
 }

@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { canonicalJson } from "./canonical-json.ts";
 
 /**
  * Stateless, tamper-proof quotes. The 402 carries `extra.quote` = base64url(JSON claims) + "." +
@@ -53,15 +54,4 @@ function mac(payload: string, secret: string): string {
 /** sha256 over JSON with sorted keys, so key order and whitespace don't change the hash. */
 export function bodyHash(body: unknown): string {
   return createHash("sha256").update(canonicalJson(body)).digest("base64url");
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }

@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatRequest } from "../call/chat-request.ts";
 import type { Capability } from "../catalog/schema.ts";
 import { complexityOf } from "./complexity.ts";
-import { countDefinitionTokens, countInputTokens } from "./input-tokens.ts";
+import { combinedTokenCount, countDefinitionTokens, countInputTokens, requestTokenBudget } from "./input-tokens.ts";
 import { guessTask } from "./task.ts";
 import type { TaskInput } from "./task-vote.ts";
 import type { Analysis } from "./types.ts";
@@ -17,11 +17,13 @@ export interface AnalyseOptions {
 /** Pure analysis of a chat request: tokens, task, complexity and needed capabilities. */
 export function analyse(request: ChatRequest, options: AnalyseOptions = {}): Analysis {
   const exact = options.exactTokens === true;
-  const prompt = countInputTokens(request.messages, exact);
+  // One allowance of exact counting for the whole request (input-tokens.ts).
+  const budget = requestTokenBudget();
+  const prompt = countInputTokens(request.messages, exact, budget);
   // Tool definitions and a response schema are billed as input too: the price must cover them.
-  const definitions = countDefinitionTokens(request, exact);
+  const definitions = countDefinitionTokens(request, exact, budget);
   const inputTokens = prompt.inputTokens + definitions.inputTokens;
-  const tokenCount = prompt.tokenCount === "o200k" && definitions.tokenCount === "o200k" ? "o200k" : "estimate";
+  const tokenCount = combinedTokenCount(prompt.tokenCount, definitions.tokenCount);
   const turns = taskInputOf(request.messages);
   const guess = guessTask(turns);
   return {
@@ -33,7 +35,7 @@ export function analyse(request: ChatRequest, options: AnalyseOptions = {}): Ana
     complexity: complexityOf(turns.latest, prompt.inputTokens, guess.task),
     capabilities: capabilitiesOf(request),
     // The prompt plus at least one output token must fit (decide clamps the output cap to the room left).
-    minContextWindow: inputTokens + 1,
+    minContextWindow: prompt.contextTokens + definitions.contextTokens + 1,
     requestedMaxTokens: request.max_completion_tokens ?? request.max_tokens,
   };
 }

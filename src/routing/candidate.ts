@@ -13,7 +13,8 @@ export function candidateFor(model: RoutableModel, analysis: Analysis): Candidat
   const { entry } = model;
   if (entry.contextWindow < analysis.minContextWindow) return undefined;
   const wanted = analysis.requestedMaxTokens ?? entry.defaultMaxTokens ?? FALLBACK_OUTPUT_CAP;
-  const outputCap = Math.min(wanted, entry.maxOutputTokens, entry.contextWindow - analysis.inputTokens);
+  // The room is judged on the same figure as the fit (minContextWindow), the price on inputTokens.
+  const outputCap = Math.min(wanted, entry.maxOutputTokens, entry.contextWindow - (analysis.minContextWindow - 1));
   if (outputCap < 1) return undefined;
   return {
     model: entry.id,

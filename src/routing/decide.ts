@@ -84,7 +84,7 @@ function decideExplicit(input: DecideInput): Decision {
   if (candidateFor(model, analysis) === undefined) {
     throw new TollgateError(
       "context_length_exceeded",
-      `The prompt has ${analysis.inputTokens} tokens; model '${requestedModel}' has a context window of ${model.entry.contextWindow}`,
+      `The prompt has ${promptSize(analysis)}; model '${requestedModel}' has a context window of ${model.entry.contextWindow}`,
       { param: "messages" },
     );
   }
@@ -99,6 +99,12 @@ function decideExplicit(input: DecideInput): Decision {
   }
   const candidate = ranked(only, scalesFor(eligible), only.quality / 100);
   return decision(analysis, "explicit", [candidate], `model ${requestedModel} was requested explicitly`);
+}
+
+function promptSize(analysis: Analysis): string {
+  // Too long to count exactly before payment (input-tokens.ts): the fit was judged on an estimate, so say so.
+  if (analysis.tokenCount === "o200k_bound") return `about ${analysis.minContextWindow - 1} tokens (estimated: too long to count exactly before payment)`;
+  return `${analysis.inputTokens} tokens`;
 }
 
 function decision(analysis: Analysis, strategy: Decision["strategy"], candidates: [RankedCandidate, ...RankedCandidate[]], reason: string): Decision {

@@ -11,10 +11,12 @@ export interface Analysis {
   /** Prompt tokens used for context checks and prices (see tokenCount for how they were counted). */
   inputTokens: number;
   /**
-   * "o200k": exact for OpenAI-family models (lib/tokenizer.ts). "estimate": lib/token-estimate.ts,
-   * which errs high; used for long prompts unless an OpenAI-family model was named (input-tokens.ts).
+   * "o200k": exact for OpenAI-family models (lib/tokenizer.ts). "o200k_bound": o200k until the
+   * request's counting allowance ran out, a token per byte after, so never below o200k.
+   * "estimate": lib/token-estimate.ts, which errs high on ordinary text; used for long prompts
+   * unless an OpenAI-family model was named (input-tokens.ts).
    */
-  tokenCount: "o200k" | "estimate";
+  tokenCount: "o200k" | "o200k_bound" | "estimate";
   task: Task;
   /** The features that voted for `task`, strongest first (docs/routing.md lists them). */
   taskFeatures: string[];
@@ -22,7 +24,11 @@ export interface Analysis {
   complexity: number;
   /** Capabilities the request needs from a model. */
   capabilities: Capability[];
-  /** Smallest context window that can hold the prompt plus at least one output token. */
+  /**
+   * Smallest context window that can hold the prompt plus at least one output token: inputTokens
+   * + 1, except that for an o200k_bound count the prompt is taken at the estimate when that is
+   * lower (routing/input-tokens.ts says why).
+   */
   minContextWindow: number;
   /** Output cap the agent asked for (max_tokens / max_completion_tokens), if any. */
   requestedMaxTokens: number | undefined;
