@@ -1,10 +1,12 @@
 /**
  * How well the learned task classifier generalises, measured honestly:
- *  (a) leave one training set out: train on the other sets of data/routing-train, score the
- *      one left out (sets written by different authors for different traffic, so this is the
- *      figure the design was chosen by);
- *  (b) the committed model (trained on every training set) on the evaluation sets, which it
- *      never trained on, beside the hand-weighted vote it replaced.
+ *  (a) leave one source out: train on the other files of data/routing-train, score the one
+ *      left out (public corpora and sets written by different authors for different traffic, so
+ *      this is the figure the design is chosen by), per source, per label and per language;
+ *  (b) the committed model (trained on every training set) on the evaluation sets and on the
+ *      public corpora of data/routing-public, none of which it trained on, beside the
+ *      hand-weighted vote it replaced.
+ * With --public, (a) also trains on the public corpora and holds each out in turn.
  * With --designs it first compares the feature and regularisation variants by (a) alone.
  *
  *   npm run eval:task [-- --designs]
@@ -16,14 +18,18 @@ import { guessTask, TaskClassifier, type TaskGuess, type TaskInput } from "../sr
 import { DEFAULT_DESIGN } from "../src/routing/task-vector.ts";
 import { voteTask } from "../src/routing/task-vote.ts";
 import { accuracy, confusionLines, percent, type Scored } from "./task-classifier/confusion.ts";
-import { dataHash, type LabelledSet, readEvalSets, readSet, trainingFiles } from "./task-classifier/labelled.ts";
+import { dataHash, type LabelledSet, PUBLIC_DIR, readEvalSets, readSet, trainingFiles } from "./task-classifier/labelled.ts";
 import { DEFAULT_TRAINING, type TrainOptions, train } from "./task-classifier/learn.ts";
+import { languageOf } from "./task-classifier/language.ts";
+import { TASKS } from "../src/routing/types.ts";
 
 type Classify = (input: TaskInput) => TaskGuess;
 
-const { values } = parseArgs({ options: { designs: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { designs: { type: "boolean", default: false }, public: { type: "boolean", default: false } } });
 const files = trainingFiles();
-const sets = files.map((file) => readSet(file));
+const publicSets = trainingFiles(PUBLIC_DIR).map((file) => readSet(file));
+// With --public the public corpora join the training sources; the committed model does not train on them.
+const sets = [...files.map((file) => readSet(file)), ...(values.public ? publicSets : [])];
 if (sets.length < 2) throw new Error("leave-one-set-out needs at least two training sets in data/routing-train");
 
 const score = (set: LabelledSet, classify: Classify): Scored[] => set.prompts.map((p) => ({ id: p.id, task: p.task, guess: classify(p.input).task }));
@@ -75,15 +81,46 @@ if (values.designs) {
   console.log();
 }
 
-console.log(`(a) leave one set out, default design (${JSON.stringify({ ...DEFAULT_TRAINING.design, l2: DEFAULT_TRAINING.l2 })}):`);
+console.log(`(a) leave one source out, default design (${JSON.stringify({ ...DEFAULT_TRAINING.design, l2: DEFAULT_TRAINING.l2 })}):`);
+console.log("    each training file is a source: pub-* are public corpora (docs/task-data.md), set-* were written for this repo");
 const folds = leaveOneSetOut(DEFAULT_TRAINING);
+const isPublic = (name: string) => name.startsWith("pub-");
+console.log(`\n  ${"source".padEnd(20)}${"prompts".padStart(8)}${"learned".padStart(9)}${"hand vote".padStart(11)}`);
 for (const fold of folds) {
   const set = sets.find((s) => s.name === fold.name);
   const hand = set === undefined ? [] : score(set, voteTask);
-  console.log(`\n${fold.name}: learned ${percent(accuracy(fold.rows))} (hand vote ${percent(accuracy(hand))}), ${fold.rows.length} prompts`);
-  for (const line of confusionLines(fold.rows)) console.log(`  ${line}`);
+  console.log(`  ${fold.name.padEnd(20)}${String(fold.rows.length).padStart(8)}${percent(accuracy(fold.rows)).padStart(9)}${percent(accuracy(hand)).padStart(11)}`);
 }
-console.log(`\npooled: learned ${percent(accuracy(folds.flatMap((f) => f.rows)))}`);
+const publicRows = folds.filter((f) => isPublic(f.name)).flatMap((f) => f.rows);
+const repoRows = folds.filter((f) => !isPublic(f.name)).flatMap((f) => f.rows);
+const allRows = folds.flatMap((f) => f.rows);
+console.log(`\n  pooled: ${publicRows.length === 0 ? "" : `public sources ${percent(accuracy(publicRows))} (${publicRows.length}), `}repo sets ${percent(accuracy(repoRows))} (${repoRows.length}), all ${percent(accuracy(allRows))} (${allRows.length})`);
+
+console.log("\n  per label (each prompt scored by the model trained without its source):");
+console.log(`  ${"label".padEnd(16)}${"public".padStart(16)}${"repo sets".padStart(16)}${"all".padStart(16)}`);
+const cell = (rows: readonly Scored[]) => (rows.length === 0 ? "—" : `${percent(accuracy(rows))} of ${rows.length}`).padStart(16);
+for (const task of TASKS) {
+  const of = (rows: readonly Scored[]) => rows.filter((r) => r.task === task);
+  console.log(`  ${task.padEnd(16)}${cell(of(publicRows))}${cell(of(repoRows))}${cell(of(allRows))}`);
+}
+if (publicRows.length > 0) {
+  console.log("\n  confusion, public sources held out:");
+  for (const line of confusionLines(publicRows)) console.log(`    ${line}`);
+}
+console.log("\n  confusion, repo sets held out:");
+for (const line of confusionLines(repoRows)) console.log(`    ${line}`);
+
+const languageById = new Map(sets.flatMap((s) => s.prompts.map((p) => [`${s.name}/${p.id}`, languageOf(p.input)] as const)));
+const byLanguage = new Map<string, Scored[]>();
+for (const fold of folds) for (const row of fold.rows) {
+  const language = languageById.get(`${fold.name}/${row.id}`) ?? "other";
+  byLanguage.set(language, [...(byLanguage.get(language) ?? []), row]);
+}
+console.log("\n  per language (languageOf: script, then function words; all sources):");
+for (const [language, rows] of [...byLanguage].sort((a, b) => b[1].length - a[1].length)) {
+  const labels = TASKS.filter((t) => rows.some((r) => r.task === t)).map((t) => `${t} ${rows.filter((r) => r.task === t && r.guess === t).length}/${rows.filter((r) => r.task === t).length}`);
+  console.log(`  ${language.padEnd(6)}${percent(accuracy(rows)).padStart(7)} of ${String(rows.length).padEnd(5)} ${labels.join(", ")}`);
+}
 
 const current = dataHash(files) === committed.dataHash;
 console.log(`\n(b) committed model (trained on ${committed.trainedOn.join(", ")}) on the evaluation sets, first sight:`);
@@ -96,3 +133,13 @@ for (const set of readEvalSets()) {
   const misses = learned.filter((r) => r.guess !== r.task);
   if (misses.length > 0) console.log(`  misses: ${misses.map((m) => `${m.id} (${m.task} as ${m.guess})`).join(", ")}`);
 }
+
+console.log(`\n(b2) committed model on the public corpora (data/routing-public, labels from each source's categories), first sight:`);
+const firstSight = publicSets.map((set) => ({ name: set.name, rows: score(set, guessTask), hand: score(set, voteTask) }));
+for (const { name, rows, hand } of firstSight) {
+  const labels = TASKS.filter((t) => rows.some((r) => r.task === t)).map((t) => `${t} ${rows.filter((r) => r.task === t && r.guess === t).length}/${rows.filter((r) => r.task === t).length}`);
+  console.log(`  ${name.padEnd(20)}${String(rows.length).padStart(6)}  learned ${percent(accuracy(rows))}, hand vote ${percent(accuracy(hand))}   ${labels.join(", ")}`);
+}
+const publicFirstSight = firstSight.flatMap((f) => f.rows);
+console.log(`  pooled ${publicFirstSight.length}: learned ${percent(accuracy(publicFirstSight))}`);
+for (const line of confusionLines(publicFirstSight)) console.log(`    ${line}`);

@@ -13,6 +13,14 @@ import { Task } from "../../src/catalog/schema.ts";
 export const TRAIN_DIR = fileURLToPath(new URL("../../data/routing-train/", import.meta.url));
 
 /**
+ * Prompts from public corpora, labelled by their sources' own categories (docs/task-data.md,
+ * scripts/build-task-data.ts). Not trained on yet: leave-one-source-out with them in the
+ * training data scored lower than without them (docs/routing.md), so the committed model scores
+ * them at first sight and `npm run eval:task -- --public` measures them as training sources.
+ */
+export const PUBLIC_DIR = fileURLToPath(new URL("../../data/routing-public/", import.meta.url));
+
+/**
  * Sets used to measure the classifier and never to train it. MT-Bench lives in shared/ beside
  * the checkout; it is read when present.
  */
@@ -52,7 +60,7 @@ export function readSet(path: string, name = basename(path, ".jsonl")): Labelled
 }
 
 /** The training files, in name order (the order is part of what makes training deterministic). */
-export function trainingFiles(dir = TRAIN_DIR): string[] {
+export function trainingFiles(dir: string = TRAIN_DIR): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".jsonl"))
     .sort()
