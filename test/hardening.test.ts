@@ -6,7 +6,13 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { decodePaymentRequiredHeader } from "@x402/core/http";
 import type { PaymentRequirements } from "@x402/core/types";
-import type { LocalAccount } from "viem";
+import { x402Client } from "@x402/core/client";
+import { toClientEvmSigner } from "@x402/evm";
+import { UptoEvmScheme } from "@x402/evm/upto/client";
+import { createWalletClient, http, maxUint256, type LocalAccount } from "viem";
+import { devUsdcAbi } from "../contracts-abi/abi.ts";
+import { devnetChain } from "../src/devnet/chain.ts";
+import { CANONICAL_PERMIT2 } from "../src/devnet/contracts.ts";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
@@ -156,6 +162,38 @@ describe("the dev facilitator at /facilitator/*", () => {
       expect(error.param).toBe(param);
       expect(error.message).toContain(param);
     }
+  });
+
+  it("verifies an upto (Permit2) payment signed by the official client, as /supported promises", async () => {
+    const payer = devnetTestAccount(15);
+    await gateway.dev.faucet(payer.address, 2_000_000n);
+    const rpc = gateway.dev.info.rpcUrl;
+    const wallet = createWalletClient({ account: payer, chain: devnetChain(rpc), transport: http(rpc, { retryCount: 0 }) });
+    const hash = await wallet.writeContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
+    await gateway.publicClient.waitForTransactionReceipt({ hash });
+    const supported = (await (await fetch(`${gateway.url}/facilitator/supported`)).json()) as { kinds: Array<{ scheme: string; extra?: Record<string, unknown> }> };
+    const upto = supported.kinds.find((kind) => kind.scheme === "upto");
+    const requirements: PaymentRequirements = {
+      scheme: "upto",
+      network: "eip155:84532",
+      asset: gateway.dev.info.asset,
+      amount: "1000",
+      payTo: gateway.dev.info.payTo,
+      maxTimeoutSeconds: 300,
+      extra: { name: "USDC", version: "2", facilitatorAddress: upto?.extra?.["facilitatorAddress"] },
+    };
+    const client = new x402Client().register("eip155:84532", new UptoEvmScheme(toClientEvmSigner(payer, gateway.publicClient)));
+    client.setSpendControls({ allowedAssets: [{ network: "eip155:84532", asset: gateway.dev.info.asset }] });
+    const payment = await client.createPaymentPayload({ x402Version: 2, resource: { url: `${gateway.url}/v1/chat/completions` }, accepts: [requirements] });
+    const res = await post("/facilitator/verify", { x402Version: 2, paymentPayload: payment, paymentRequirements: requirements });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ isValid: true, payer: payer.address });
+
+    const broken = structuredClone(payment) as unknown as { payload: { permit2Authorization: Record<string, unknown> } };
+    delete broken.payload.permit2Authorization["deadline"];
+    const refused = await post("/facilitator/verify", { x402Version: 2, paymentPayload: broken, paymentRequirements: requirements });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as ErrorBody).error.param).toBe("paymentPayload.payload.permit2Authorization.deadline");
   });
 
   it("still verifies a well-formed request (the answer is the facilitator's own)", async () => {

@@ -9,15 +9,37 @@ import { loopbackOnly } from "../loopback-only.ts";
 /**
  * x402 facilitator HTTP API (x402 spec v2 §7): the in-process facilitator, for local agents and
  * tools. It settles with the gateway's gas for any payTo, so it answers loopback clients only.
- * Requests are parsed here (the exact EVM scheme's shapes, x402 v1 and v2), so junk gets a 400
- * naming the field instead of reaching the facilitator.
+ * Requests are parsed here (x402 v1 and v2; an EIP-3009 `authorization` for `exact`, a Permit2
+ * `permit2Authorization` for `upto` and exact-over-Permit2), so junk gets a 400 naming the field
+ * instead of reaching the facilitator.
  */
 const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed 20-byte hex address");
 const Uint = z.string().regex(/^(0|[1-9]\d{0,77})$/, "a non-negative integer as a decimal string");
 const Bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x-prefixed 32-byte hex");
-const ExactEvmPayload = z.object({
-  signature: z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "0x-prefixed hex"),
+const Signature = z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "0x-prefixed hex");
+const Eip3009Payload = z.object({
+  signature: Signature,
   authorization: z.object({ from: Address, to: Address, value: Uint, validAfter: Uint, validBefore: Uint, nonce: Bytes32 }),
+});
+/** x402 Permit2 payloads (specs/schemes/upto/scheme_upto_evm.md): PermitWitnessTransferFrom with its witness. */
+const Permit2Payload = z.object({
+  signature: Signature,
+  permit2Authorization: z
+    .object({
+      from: Address,
+      permitted: z.object({ token: Address, amount: Uint }),
+      spender: Address,
+      nonce: Uint,
+      deadline: Uint,
+      witness: z.object({ to: Address, validAfter: Uint }).loose(),
+    })
+    .loose(),
+});
+/** Which shape a payload has is told by its key, so a 400 names the missing field of that shape. */
+const EvmPayload = z.unknown().superRefine((value, ctx) => {
+  const isPermit2 = typeof value === "object" && value !== null && "permit2Authorization" in value;
+  const parsed = (isPermit2 ? Permit2Payload : Eip3009Payload).safeParse(value);
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
 });
 const Common = { scheme: z.string().min(1), network: z.string().min(1), asset: Address, payTo: Address, maxTimeoutSeconds: z.int().positive() };
 const RequirementsV2 = z.object({ ...Common, amount: Uint, extra: z.record(z.string(), z.unknown()).optional() }).loose();
@@ -26,12 +48,12 @@ const RequirementsV1 = z.object({ ...Common, maxAmountRequired: Uint, resource: 
 const FacilitatorRequest = z.discriminatedUnion("x402Version", [
   z.object({
     x402Version: z.literal(2),
-    paymentPayload: z.object({ x402Version: z.literal(2), accepted: RequirementsV2, payload: ExactEvmPayload }).loose(),
+    paymentPayload: z.object({ x402Version: z.literal(2), accepted: RequirementsV2, payload: EvmPayload }).loose(),
     paymentRequirements: RequirementsV2,
   }),
   z.object({
     x402Version: z.literal(1),
-    paymentPayload: z.object({ x402Version: z.literal(1), scheme: z.string().min(1), network: z.string().min(1), payload: ExactEvmPayload }).loose(),
+    paymentPayload: z.object({ x402Version: z.literal(1), scheme: z.string().min(1), network: z.string().min(1), payload: Eip3009Payload }).loose(),
     paymentRequirements: RequirementsV1,
   }),
 ]);
