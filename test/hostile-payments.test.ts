@@ -12,7 +12,7 @@ import { QuoteClaims, signQuote } from "../src/payment/quote.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { rawPost } from "./support/raw-http.ts";
-import { base64Json, signAuthorization, type AuthorizationFields, type TokenDomain } from "./support/sign-payment.ts";
+import { base64Json, relayDecoy, signAuthorization, type AuthorizationFields, type TokenDomain } from "./support/sign-payment.ts";
 
 /**
  * Hostile payments, table-driven: every malformed, mismatched, forged, replayed or unfunded
@@ -658,7 +658,6 @@ describe("front-running the settlement with the payment's own nonce", () => {
     const quoted = await quoteFor(body);
     const nonce = `0x${randomBytes(32).toString("hex")}` as `0x${string}`;
     const honest = form.version === 2 ? v2Header(await v2Payload(quoted.v2, { signer: payer, fields: { nonce } })) : v1Header(await v1Payload(quoted.v1, { signer: payer, fields: { nonce } }));
-    const decoy = await signAuthorization(payer, domain(), { to: payer.address, value: 1n, nonce });
 
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -669,14 +668,7 @@ describe("front-running the settlement with the payment's own nonce", () => {
       const responding = fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...honest.headers }, body: JSON.stringify(body) });
       await arrived;
       const wallet = createWalletClient({ account: relayer, chain: devnetChain(gateway.dev.info.rpcUrl), transport: http(gateway.dev.info.rpcUrl, { retryCount: 0 }) });
-      const a = decoy.authorization;
-      const hash = await wallet.writeContract({
-        address: gateway.dev.info.asset,
-        abi: devUsdcAbi,
-        functionName: "transferWithAuthorization",
-        args: [a.from, a.to, BigInt(a.value), BigInt(a.validAfter), BigInt(a.validBefore), a.nonce as `0x${string}`, decoy.signature],
-      });
-      expect((await gateway.publicClient.waitForTransactionReceipt({ hash })).status).toBe("success");
+      const hash = await relayDecoy({ payer, nonce, token: domain(), relayer: wallet, publicClient: gateway.publicClient });
       release();
       const res = await responding;
       return { payer, before, res, text: await res.text(), requestId: res.headers.get("x-tollgate-request-id") ?? "", decoyHash: hash };

@@ -14,7 +14,7 @@ import type { MismatchLine } from "../src/ledger/reconcile-report.ts";
 import { runReconcileCli } from "../src/reconcile-cli.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
-import { signAuthorization } from "./support/sign-payment.ts";
+import { relayDecoy } from "./support/sign-payment.ts";
 
 /**
  * `npm run reconcile` against the devnet after real paid calls: the CLI is run as a process, the
@@ -214,16 +214,8 @@ describe("npm run reconcile on the devnet", () => {
     // What the settlement hole of old recorded: the payer's decoy authorization, same nonce,
     // paid to itself, with its transaction taken for the call's settlement.
     const nonce = `0x${randomBytes(32).toString("hex")}` as `0x${string}`;
-    const decoy = await signAuthorization(agent, { asset: gateway.dev.info.asset, chainId: 84532 }, { to: agent.address, value: 1n, nonce });
     const relayer = createWalletClient({ account: devnetTestAccount(13), chain: devnetChain(gateway.dev.info.rpcUrl), transport: http(gateway.dev.info.rpcUrl, { retryCount: 0 }) });
-    const a = decoy.authorization;
-    const decoyHash = await relayer.writeContract({
-      address: gateway.dev.info.asset,
-      abi: devUsdcAbi,
-      functionName: "transferWithAuthorization",
-      args: [a.from, a.to, BigInt(a.value), BigInt(a.validAfter), BigInt(a.validBefore), nonce, decoy.signature],
-    });
-    await gateway.publicClient.waitForTransactionReceipt({ hash: decoyHash });
+    const decoyHash = await relayDecoy({ payer: agent, nonce, token: { asset: gateway.dev.info.asset, chainId: 84532 }, relayer, publicClient: gateway.publicClient });
 
     const fooled = call(1);
     await withTamperedRow(

@@ -12,7 +12,7 @@ import { createSettler } from "../src/call/settlement.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startFacilitatorServer, type FacilitatorServer } from "./support/facilitator-server.ts";
 import { startGatewayOnChain, type ChainGateway } from "./support/gateway.ts";
-import { base64Json, signAuthorization } from "./support/sign-payment.ts";
+import { base64Json, relayDecoy, signAuthorization } from "./support/sign-payment.ts";
 
 /**
  * Facilitator and chain faults around a paid call, on the devnet with real signatures. Before
@@ -221,19 +221,9 @@ describe("chain faults: the payer undoes the payment between verify and settle",
   });
 });
 
-/** The payer's second authorization with the same nonce, to itself for 1 unit, relayed by someone else. */
-async function relayDecoy(agent: ReturnType<typeof devnetTestAccount>, nonce: `0x${string}`): Promise<`0x${string}`> {
-  const decoy = await signAuthorization(agent, { asset: chain.token, chainId: 84532 }, { to: agent.address, value: 1n, nonce });
-  const a = decoy.authorization;
-  const hash = await chain.walletClientFor(chain.accounts.deployer).writeContract({
-    address: chain.token,
-    abi: devUsdcAbi,
-    functionName: "transferWithAuthorization",
-    args: [a.from, a.to, BigInt(a.value), BigInt(a.validAfter), BigInt(a.validBefore), nonce, decoy.signature],
-  });
-  await chain.publicClient.waitForTransactionReceipt({ hash });
-  return hash;
-}
+/** The payer's second authorization with the same nonce, to itself for 1 unit, relayed by the deployer. */
+const decoyFor = (agent: ReturnType<typeof devnetTestAccount>, nonce: `0x${string}`) =>
+  relayDecoy({ payer: agent, nonce, token: { asset: chain.token, chainId: 84532 }, relayer: chain.walletClientFor(chain.accounts.deployer), publicClient: chain.publicClient });
 
 const randomNonce = () => `0x${randomBytes(32).toString("hex")}` as `0x${string}`;
 
@@ -242,7 +232,7 @@ describe("a settlement counts only when the money moved", () => {
     const agent = await newAgent();
     const nonce = randomNonce();
     facilitator.beforeSettle = async () => {
-      facilitator.fault.settle = { kind: "claim", transaction: await relayDecoy(agent, nonce) };
+      facilitator.fault.settle = { kind: "claim", transaction: await decoyFor(agent, nonce) };
     };
     const payToBefore = await balanceOf(chain.accounts.payTo.address);
     const { res, requestId } = await paidCall(agent, "lying facilitator", nonce);
@@ -302,7 +292,7 @@ describe("a settlement counts only when the money moved", () => {
     expect(res.status).toBe(200);
     expect((await gateway.runtime.deps.ledger.get(requestId))?.status).toBe("pending");
 
-    await relayDecoy(agent, nonce);
+    await decoyFor(agent, nonce);
     facilitator.fault.settle = { kind: "none" };
     const swept = await gateway.runtime.deps.settler.sweep();
     expect(swept.unpaid).toBeGreaterThanOrEqual(1);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { LocalAccount } from "viem";
+import type { Account, Chain, LocalAccount, PublicClient, Transport, WalletClient } from "viem";
+import { devUsdcAbi } from "../../contracts-abi/abi.ts";
 
 /** EIP-3009 typed data as x402 clients sign it, written out here apart from src/ so tests check the gateway against the spec. */
 export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
@@ -63,4 +64,29 @@ export async function signAuthorization(account: LocalAccount, domain: TokenDoma
 
 export function base64Json(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64");
+}
+
+/**
+ * The front-run of issue 11: the payer signs a second authorization with the same nonce, to
+ * itself for 1 unit, and `relayer` (anyone with gas: it needs no ETH of the payer) puts it on
+ * chain first. Returns the mined transaction.
+ */
+export async function relayDecoy(options: {
+  payer: LocalAccount;
+  nonce: `0x${string}`;
+  token: TokenDomain;
+  relayer: WalletClient<Transport, Chain, Account>;
+  publicClient: PublicClient;
+}): Promise<`0x${string}`> {
+  const decoy = await signAuthorization(options.payer, options.token, { to: options.payer.address, value: 1n, nonce: options.nonce });
+  const a = decoy.authorization;
+  const hash = await options.relayer.writeContract({
+    address: options.token.asset,
+    abi: devUsdcAbi,
+    functionName: "transferWithAuthorization",
+    args: [a.from, a.to, BigInt(a.value), BigInt(a.validAfter), BigInt(a.validBefore), options.nonce, decoy.signature],
+  });
+  const receipt = await options.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`the decoy authorization reverted (${hash})`);
+  return hash;
 }
