@@ -250,6 +250,18 @@ describe.each([sqliteBackend(), postgresBackend()])("ledger on $name", (backend)
     expect(summary).toMatchObject({ wallet: payer, spent: 2n * amount, upstreamCost: 2n * upstreamCost });
   });
 
+  it("counts what a settled call was charged, not the maximum it signed, and keeps both", async () => {
+    const ledger = await freshLedger();
+    const payer = hex(20);
+    const [charged, exact] = [newCall({ payer, amount: 5_000n }), newCall({ payer, amount: 700n })];
+    for (const call of [charged, exact]) await ledger.reserve(call);
+    await ledger.update(charged.id, settled(new Date("2024-05-01T11:00:00.000Z"), { charged: 1_234n }));
+    await ledger.update(exact.id, settled(new Date("2024-05-01T11:00:01.000Z")));
+    expect(await ledger.get(charged.id)).toMatchObject({ amount: 5_000n, charged: 1_234n });
+    expect(await ledger.get(exact.id)).toMatchObject({ amount: 700n, charged: null });
+    expect((await ledger.wallets())[0]).toMatchObject({ wallet: payer, spent: 1_234n + 700n });
+  });
+
   it("lists wallets biggest spender first, counting every call but only settled spend", async () => {
     const ledger = await freshLedger();
     const small = hex(20);

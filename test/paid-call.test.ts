@@ -105,8 +105,14 @@ describe("paid call", () => {
       body: JSON.stringify(body("Summarise the x402 protocol")),
     });
     expect(res.status).toBe(200);
-    const completion = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+    const completion = (await res.json()) as { choices: Array<{ message: { content: string } }>; usage: { prompt_tokens: number; cost: string; cost_details: Record<string, string> } };
     expect(completion.choices[0]?.message.content).toBe("Tolls for every call, settled on chain.");
+    // What the call cost, in the body (OpenRouter's usage.cost) and the headers; exact charges the maximum.
+    expect(completion.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(completion.usage.cost).toBe(res.headers.get("x-tollgate-charged"));
+    expect(completion.usage.cost_details).toEqual({ amount: quoted.toString(), maximum: quoted.toString(), asset: gateway.dev.info.asset, network: "eip155:84532" });
+    expect(res.headers.get("x-tollgate-max-price")).toBe(res.headers.get("x-tollgate-price"));
+    expect(res.headers.get("x-tollgate-charged")).toBe(res.headers.get("x-tollgate-price"));
     const receipt = decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE") ?? "");
     expect(receipt.success).toBe(true);
     expect(receipt.transaction).toMatch(/^0x[0-9a-f]{64}$/);
@@ -122,6 +128,7 @@ describe("paid call", () => {
       const row = await ledger.get(requestId);
       expect(row?.status).toBe("settled");
       expect(row?.amount).toBe(quoted);
+      expect(row?.charged).toBe(quoted);
       expect(row?.txHash).toBe(receipt.transaction);
       expect(row?.payer).toBe(agent.address.toLowerCase());
       expect(row?.model).toBe(MODEL);
@@ -132,9 +139,22 @@ describe("paid call", () => {
 
     const admin = await fetch(`${gateway.url}/admin/wallets/${agent.address}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(admin.status).toBe(200);
-    const detail = (await admin.json()) as { totals: { calls: number; spent: { amount: string } }; byModel: Array<{ model: string }> };
+    type Money = { amount: string; usd: string };
+    const detail = (await admin.json()) as {
+      totals: { calls: number; spent: Money };
+      byModel: Array<{ model: string }>;
+      recent: Array<{ id: string; maximum: Money; charged: Money | null; upstreamCost: Money | null; promptTokens: number; completionTokens: number }>;
+    };
     expect(detail.totals.spent.amount).toBe(quoted.toString());
     expect(detail.byModel.map((m) => m.model)).toEqual([MODEL]);
+    // The operator sees the maximum, the charge, the usage and the upstream cost of each call.
+    const call = detail.recent.find((c) => c.id === requestId);
+    expect(call?.maximum.amount).toBe(quoted.toString());
+    expect(call?.charged?.amount).toBe(quoted.toString());
+    expect(call?.promptTokens).toBeGreaterThan(0);
+    expect(call?.completionTokens).toBeGreaterThan(0);
+    expect(BigInt(call?.upstreamCost?.amount ?? "0")).toBeGreaterThan(0n);
+    expect(BigInt(call?.upstreamCost?.amount ?? "0")).toBeLessThan(quoted);
   });
 
   it("refuses the same payment sent again without calling the upstream", async () => {

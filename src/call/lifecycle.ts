@@ -92,7 +92,8 @@ export function recordSettlement(ledger: Ledger, row: CallRow, outcome: SettleOu
   const status = outcome.kind;
   const update: CallUpdate =
     outcome.kind === "settled"
-      ? { status, at, txHash: outcome.response.transaction as `0x${string}`, settleAttempts: attempts }
+      ? // `exact` settles the signed amount; `upto` will settle the actual cost (issue 12).
+        { status, at, txHash: outcome.response.transaction as `0x${string}`, charged: row.amount, settleAttempts: attempts }
       : { status, at, settleAttempts: attempts, error: settleError(outcome).slice(0, MAX_ERROR) };
   return ledger.transition(row.id, FROM[status], update);
 }

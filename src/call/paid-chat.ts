@@ -13,6 +13,7 @@ import type { CallDeps } from "./deps.ts";
 import { executeWithFailover, type Attempt } from "./execute.ts";
 import { createFirstContentWatch } from "./first-content.ts";
 import type { ServedCall } from "./lifecycle.ts";
+import { withUsageCost, type CallCost } from "./usage-cost.ts";
 import { planCall, routingSettings, type Plan } from "./plan.ts";
 import { acceptFor, challengeFor, openPaidCall, type PaidCall } from "./paid-call.ts";
 
@@ -42,7 +43,7 @@ export interface CallMeta {
 
 export type ChatOutcome =
   | { kind: "payment_required"; plan: Plan; challenge: Challenge; timer: StageTimer }
-  | { kind: "completed"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; body: Record<string, unknown>; settlement: SettleResponse | undefined }
+  | { kind: "completed"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; cost: CallCost; body: Record<string, unknown>; settlement: SettleResponse | undefined }
   | { kind: "streaming"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; pipe(sink: StreamSink): Promise<void> };
 
 /** Where a paid stream's bytes go; the HTTP layer implements it over the response. */
@@ -109,13 +110,16 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   await call.served(servedCall(deps, served.result.provider, served.attempt, served.result.usage, started));
   timer.mark("ledger");
   const callMeta = meta(served.result.provider, served.attempt.model.id);
+  // `exact` charges the signed amount whatever the usage; `upto` will charge the actual cost (issue 12).
+  const cost: CallCost = { charged: paid.amount, maximum: paid.amount };
+  const body = withUsageCost(served.result.body, cost, deps.terms);
   if (deps.settleTiming === "after_response") {
     call.settleLater();
-    return { kind: "completed", plan, paid, meta: callMeta, body: served.result.body, settlement: undefined };
+    return { kind: "completed", plan, paid, meta: callMeta, cost, body, settlement: undefined };
   }
   const settlement = await call.settle();
   timer.mark("settle");
-  return { kind: "completed", plan, paid, meta: callMeta, body: served.result.body, settlement };
+  return { kind: "completed", plan, paid, meta: callMeta, cost, body, settlement };
 }
 
 /** The paid model first, then the plan's other candidates whose own price fits what was paid. */

@@ -12,6 +12,7 @@ import { ProviderError } from "../providers/types.ts";
 import type { CallDeps } from "./deps.ts";
 import { acceptFor, challengeFor, makeOffer, openPaidCall } from "./paid-call.ts";
 import { agentPrice } from "./plan.ts";
+import { withUsageCost, type CallCost } from "./usage-cost.ts";
 import { refuseWithheld } from "./offered-model.ts";
 
 /** OpenAI's embeddings request (platform.openai.com/docs/api-reference/embeddings/create), text inputs. */
@@ -27,7 +28,7 @@ export const EmbeddingsRequest = z
 
 export type EmbeddingsOutcome =
   | { kind: "payment_required"; offer: Offer; challenge: Challenge; model: string; price: bigint }
-  | { kind: "completed"; body: Record<string, unknown>; model: string; provider: string; price: bigint; settlement: SettleResponse; version: 1 | 2 };
+  | { kind: "completed"; body: Record<string, unknown>; model: string; provider: string; price: bigint; cost: CallCost; settlement: SettleResponse; version: 1 | 2 };
 
 /**
  * Embeddings, priced, paid and recorded like chat calls: price = input tokens at the model's
@@ -98,7 +99,8 @@ export async function runEmbeddings(
   }
   await call.served({ provider: result.provider, rates: deps.catalog.rates(model.entry.id), usage: result.usage, latencyMs: Math.round(performance.now() - started) });
   const settlement = await call.settle();
-  return { kind: "completed", body: result.body, model: model.entry.id, provider: result.provider, price, settlement, version: paid.version };
+  const cost: CallCost = { charged: paid.amount, maximum: paid.amount };
+  return { kind: "completed", body: withUsageCost(result.body, cost, deps.terms), model: model.entry.id, provider: result.provider, price, cost, settlement, version: paid.version };
 }
 
 function pickModel(deps: CallDeps, requested: string): IndexedModel {

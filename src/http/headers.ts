@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { CallMeta } from "../call/paid-chat.ts";
+import type { CallCost } from "../call/usage-cost.ts";
 import type { Plan } from "../call/plan.ts";
 import { atomicToUsd } from "../lib/money.ts";
 
@@ -10,6 +11,12 @@ export function setRouteHeaders(res: ServerResponse, plan: Plan): void {
   res.setHeader("x-tollgate-task", plan.decision.task);
   res.setHeader("x-tollgate-model", primary.model);
   res.setHeader("x-tollgate-price", atomicToUsd(primary.price));
+}
+
+/** What a non-streamed answer cost: the maximum signed and the amount charged, USD. */
+export function setCostHeaders(res: ServerResponse, cost: CallCost): void {
+  res.setHeader("x-tollgate-max-price", atomicToUsd(cost.maximum));
+  res.setHeader("x-tollgate-charged", atomicToUsd(cost.charged));
 }
 
 export function setServedHeaders(res: ServerResponse, meta: CallMeta): void {

@@ -67,6 +67,7 @@ export function toCallPatch(update: CallUpdate): Updateable<CallsTable> {
   if (update.reasoningTokens !== undefined) patch.reasoning_tokens = update.reasoningTokens;
   if (update.usageEstimated !== undefined) patch.usage_estimated = update.usageEstimated ? 1 : 0;
   if (update.upstreamCost !== undefined) patch.upstream_cost = update.upstreamCost;
+  if (update.charged !== undefined) patch.charged = update.charged;
   if (update.txHash !== undefined) patch.tx_hash = lowerHex(update.txHash);
   if (update.latencyMs !== undefined) patch.latency_ms = update.latencyMs;
   if (update.ttftMs !== undefined) patch.ttft_ms = update.ttftMs;
@@ -97,6 +98,7 @@ export function toCallRow(row: Selectable<CallsTable>): CallRow {
     reasoningTokens: readNullable(row.reasoning_tokens, "reasoning_tokens", readNumber),
     usageEstimated: readNumber(row.usage_estimated, "usage_estimated") === 1,
     upstreamCost: readNullable(row.upstream_cost, "upstream_cost", readBigint),
+    charged: readNullable(row.charged, "charged", readBigint),
     txHash: row.tx_hash === null ? null : readHex(row.tx_hash, "tx_hash"),
     latencyMs: readNullable(row.latency_ms, "latency_ms", readNumber),
     ttftMs: readNullable(row.ttft_ms, "ttft_ms", readNumber),

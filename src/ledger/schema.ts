@@ -46,6 +46,8 @@ export interface CallsTable {
   reasoning_tokens: NullableIntegerColumn;
   usage_estimated: IntegerColumn;
   upstream_cost: NullableIntegerColumn;
+  /** Atomic units the agent was charged (settled calls); `amount` is the maximum it signed. */
+  charged: NullableIntegerColumn;
   tx_hash: NullableTextColumn;
   latency_ms: NullableIntegerColumn;
   ttft_ms: NullableIntegerColumn;

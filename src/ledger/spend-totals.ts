@@ -5,7 +5,8 @@ import type { SpendTotals } from "./types.ts";
 import { readBigint, readNumber } from "./driver-values.ts";
 
 /**
- * `spent` counts settled calls only: anything else was never paid on chain. `upstream_cost`
+ * `spent` is what settled calls were charged (`charged`, else the signed `amount`, which is what
+ * `exact` charges): anything else was never paid on chain. `upstream_cost`
  * counts every call, because a call served but not settled still cost us the upstream tokens.
  * COALESCE keeps empty sums at 0, so ordering by them agrees across dialects (Postgres sorts
  * NULL first in DESC order, SQLite last).
@@ -13,7 +14,7 @@ import { readBigint, readNumber } from "./driver-values.ts";
 export function spendTotalsColumns(eb: ExpressionBuilder<Database, "calls">) {
   return [
     eb.fn.countAll<DriverInteger>().as("calls"),
-    eb.fn.coalesce(eb.fn.sum<DriverInteger>("amount").filterWhere("status", "=", "settled"), eb.lit(0)).as("spent"),
+    eb.fn.coalesce(eb.fn.sum<DriverInteger>(eb.fn.coalesce("charged", "amount")).filterWhere("status", "=", "settled"), eb.lit(0)).as("spent"),
     eb.fn.coalesce(eb.fn.sum<DriverInteger>("upstream_cost"), eb.lit(0)).as("upstream_cost"),
     eb.fn.coalesce(eb.fn.sum<DriverInteger>("prompt_tokens"), eb.lit(0)).as("prompt_tokens"),
     eb.fn.coalesce(eb.fn.sum<DriverInteger>("completion_tokens"), eb.lit(0)).as("completion_tokens"),

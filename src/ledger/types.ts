@@ -53,6 +53,8 @@ export interface CallUpdate {
   usageEstimated?: boolean;
   /** What the upstream charges us for the tokens used, atomic USDC. */
   upstreamCost?: bigint;
+  /** What the agent was charged, atomic USDC (at most `amount`, the signed maximum). */
+  charged?: bigint;
   txHash?: `0x${string}`;
   latencyMs?: number;
   ttftMs?: number;
@@ -70,6 +72,8 @@ export interface CallRow extends NewCall {
   reasoningTokens: number | null;
   usageEstimated: boolean;
   upstreamCost: bigint | null;
+  /** What the agent was charged once settled, atomic USDC; `amount` is the maximum it signed. */
+  charged: bigint | null;
   txHash: `0x${string}` | null;
   latencyMs: number | null;
   ttftMs: number | null;

@@ -50,6 +50,10 @@ function totalsView(t: SpendTotals) {
   };
 }
 
+function money(atomic: bigint) {
+  return { amount: atomic.toString(), usd: atomicToUsd(atomic) };
+}
+
 function callView(c: CallRow) {
   return {
     id: c.id,
@@ -58,10 +62,15 @@ function callView(c: CallRow) {
     provider: c.provider,
     strategy: c.strategy,
     task: c.task,
-    price: { amount: c.amount.toString(), usd: atomicToUsd(c.amount) },
-    upstreamCost: c.upstreamCost === null ? null : { amount: c.upstreamCost.toString(), usd: atomicToUsd(c.upstreamCost) },
+    // `price` is the maximum signed, kept under its old name; `charged` is what settlement took.
+    price: money(c.amount),
+    maximum: money(c.amount),
+    charged: c.status === "settled" ? money(c.charged ?? c.amount) : null,
+    upstreamCost: c.upstreamCost === null ? null : money(c.upstreamCost),
     promptTokens: c.promptTokens,
     completionTokens: c.completionTokens,
+    cachedPromptTokens: c.cachedPromptTokens,
+    reasoningTokens: c.reasoningTokens,
     usageEstimated: c.usageEstimated,
     txHash: c.txHash,
     latencyMs: c.latencyMs,

@@ -4,7 +4,7 @@ import { planCall, routingSettings } from "../../call/plan.ts";
 import { parseAgentLimits } from "../../routing/limits.ts";
 import type { AppDeps } from "../app-deps.ts";
 import type { DirectRoute } from "../direct-routes.ts";
-import { setRouteHeaders, setServedHeaders } from "../headers.ts";
+import { setCostHeaders, setRouteHeaders, setServedHeaders } from "../headers.ts";
 import { readJsonBody } from "../json-body.ts";
 import { paidRequest, resourceUrl } from "../paid-request.ts";
 import { routeView } from "../route-view.ts";
@@ -34,6 +34,7 @@ export function chatRoutes(deps: AppDeps): Record<string, DirectRoute> {
 
     setServedHeaders(res, outcome.meta);
     if (outcome.kind === "completed") {
+      setCostHeaders(res, outcome.cost);
       if (outcome.settlement !== undefined) {
         setReceipt(res, outcome.paid.version, outcome.settlement);
       }

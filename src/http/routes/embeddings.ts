@@ -3,6 +3,7 @@ import { runEmbeddings } from "../../call/paid-embeddings.ts";
 import { atomicToUsd } from "../../lib/money.ts";
 import type { AppDeps } from "../app-deps.ts";
 import type { DirectRoute } from "../direct-routes.ts";
+import { setCostHeaders } from "../headers.ts";
 import { readJsonBody } from "../json-body.ts";
 import { paidRequest } from "../paid-request.ts";
 import { sendJson } from "../send-json.ts";
@@ -21,6 +22,7 @@ export function embeddingRoutes(deps: AppDeps): Record<string, DirectRoute> {
       return;
     }
     res.setHeader("x-tollgate-provider", outcome.provider);
+    setCostHeaders(res, outcome.cost);
     setReceipt(res, outcome.version, outcome.settlement);
     sendJson(res, 200, outcome.body);
   }
