@@ -9,10 +9,10 @@ import { TollgateError } from "../lib/errors.ts";
 
 export const MAX_PAYMENT_HEADER_CHARS = 8_192;
 
-const Hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `0x-prefixed ${bytes}-byte hex`);
-const Address = Hex(20).transform((a) => a.toLowerCase() as `0x${string}`);
+export const Hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `0x-prefixed ${bytes}-byte hex`);
+export const Address = Hex(20).transform((a) => a.toLowerCase() as `0x${string}`);
 /** uint256 as a decimal string: integers only, no sign, no exponent, no float. */
-const Uint256 = z
+export const Uint256 = z
   .string()
   .regex(/^(0|[1-9]\d{0,77})$/, "a non-negative integer as a decimal string")
   .transform((s) => BigInt(s))
@@ -28,7 +28,7 @@ const Authorization = z.object({
 });
 
 /** EOA signatures are 65 bytes; ERC-1271/6492 smart-wallet signatures are longer. */
-const Signature = z
+export const Signature = z
   .string()
   .regex(/^0x([0-9a-fA-F]{2})+$/, "0x-prefixed hex")
   .refine((s) => s.length >= 2 + 65 * 2 && s.length <= 2 + 4096 * 2, "signature length out of range")
@@ -36,7 +36,7 @@ const Signature = z
 
 const ExactEvmPayload = z.object({ signature: Signature, authorization: Authorization });
 
-const RequirementsV2 = z.object({
+export const RequirementsV2 = z.object({
   scheme: z.string(),
   network: z.string(),
   asset: z.string(),
@@ -134,6 +134,9 @@ function decode(value: string, name: "PAYMENT-SIGNATURE" | "X-PAYMENT", expected
   const { scheme, network, payload } = parsed.data;
   return { version: 1, raw: json, scheme, network, authorization: payload.authorization, signature: payload.signature };
 }
+
+/** The first schema issue, as `path: message`, for an error that names the field. */
+export { describe as describeSchemaIssue };
 
 /** Both base64 alphabets, unpadded, spelled the url-safe way, for comparing encodings. */
 function toBase64Url(encoded: string): string {

@@ -117,7 +117,7 @@ function checkValidityWindow(auth: ExactAuthorization, now: bigint): void {
  * refused here, before it costs a reservation or a facilitator call. (Safe's multi-owner
  * concatenation, 65 bytes per owner, is therefore not accepted.)
  */
-function signatureKind(signature: `0x${string}`): "eoa" | "smart_wallet" | "malformed" {
+export function signatureKind(signature: `0x${string}`): "eoa" | "smart_wallet" | "malformed" {
   const bytes = (signature.length - 2) / 2;
   if (bytes === 65) return "eoa";
   if (signature.toLowerCase().endsWith(ERC6492_MAGIC_SUFFIX) || bytes % 32 === 0) return "smart_wallet";
