@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const stages: Record<string, number[]> = {};
     for (let i = 0; i < PAID; i++) {
       const quote = await post(`${gatewayUrl}/v1/chat/completions`);
-      const accepted = decodePaymentRequiredHeader(String(quote.headers["payment-required"])).accepts[0];
+      const accepted = decodePaymentRequiredHeader(String(quote.headers["payment-required"])).accepts.find((a) => a.scheme === "exact");
       if (accepted === undefined) throw new Error("no requirement");
       const signed = await signAuthorization(agent, { asset: info.asset as `0x${string}`, chainId: 84532 }, { to: accepted.payTo as `0x${string}`, value: BigInt(accepted.amount) });
       const header = base64Json({ x402Version: 2, accepted, payload: signed });

@@ -61,7 +61,7 @@ export async function presignPayments(gatewayUrl: string, body: string, payer: P
     await res.body.text();
     const challenge = res.headers["payment-required"];
     if (res.statusCode !== 402 || typeof challenge !== "string") throw new Error(`expected a 402 with PAYMENT-REQUIRED from ${gatewayUrl}, got ${res.statusCode}`);
-    const accepted = decodePaymentRequiredHeader(challenge).accepts[0];
+    const accepted = decodePaymentRequiredHeader(challenge).accepts.find((a) => a.scheme === "exact");
     if (accepted === undefined) throw new Error("the 402 offers no payment requirements");
     const validBefore = BigInt(Math.floor(Date.now() / 1000)) + VALIDITY_SECONDS;
     const payload = await signAuthorization(payer.account, { asset: payer.asset, chainId: payer.chainId }, { to: accepted.payTo as `0x${string}`, value: BigInt(accepted.amount), validBefore });

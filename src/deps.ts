@@ -14,7 +14,7 @@ import { preloadTokenizer } from "./lib/tokenizer.ts";
 import { createSettler } from "./call/settlement.ts";
 import { createChainReader } from "./payment/chain-reader.ts";
 import { createFallbackFacilitator, createHttpFacilitator, createInProcessFacilitator, type InProcessFacilitator, type Facilitator } from "./payment/facilitator.ts";
-import { chainIdOf, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
+import { chainIdOf, uptoSupport, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
 import { createBalanceReader } from "./payment/token-balance.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
 import { HealthTracker } from "./routing/health.ts";
@@ -78,7 +78,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     const base: Omit<AppDeps, "settler"> = {
       catalog,
       providers,
-      terms: { ...chain.terms, maxTimeoutSeconds: config.quoteTtlSeconds },
+      terms: { ...chain.terms, maxTimeoutSeconds: config.quoteTtlSeconds, upto: await discoverUpto(chain.facilitator, chain.terms.network, logger) },
       facilitator: chain.facilitator,
       chain: chainReader,
       balanceOf: createBalanceReader({ rpcUrl: chain.rpcUrl }),
@@ -125,6 +125,21 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * Whether the facilitator settles x402 `upto` here (its /supported, asked once at start). A
+ * facilitator that cannot be asked is not offered upto: exact alone still works.
+ */
+async function discoverUpto(facilitator: Facilitator, network: string, logger: Logger): Promise<PaymentTerms["upto"]> {
+  try {
+    const upto = uptoSupport(await facilitator.getSupported(), network);
+    logger.info({ upto: upto !== undefined }, upto === undefined ? "facilitator does not list upto: offering exact only" : "facilitator settles upto: offering upto, then exact");
+    return upto;
+  } catch (err) {
+    logger.warn({ err }, "facilitator /supported failed at start: offering exact only");
+    return undefined;
   }
 }
 

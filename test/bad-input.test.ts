@@ -46,7 +46,7 @@ async function send(payload: string, headers: Record<string, string> = {}) {
 
 async function accepted(): Promise<PaymentRequirements> {
   const res = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chat) });
-  const requirement = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+  const requirement = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
   if (requirement === undefined) throw new Error("no requirement");
   return requirement;
 }

@@ -30,7 +30,7 @@ const balanceOf = (address: `0x${string}`) =>
 
 async function signedHeader(agent: ReturnType<typeof devnetTestAccount>) {
   const challenge = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
-  const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+  const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
   if (accepted === undefined) throw new Error("no requirement");
   const signed = await signAuthorization(agent, { asset: gateway.dev.info.asset, chainId: 84532 }, { to: accepted.payTo as `0x${string}`, value: BigInt(accepted.amount) });
   return { header: base64Json({ x402Version: 2, accepted, payload: signed }), amount: BigInt(accepted.amount), signed };

@@ -89,7 +89,7 @@ describe("crash safety", () => {
     for (let i = 0; i < CALLS; i++) {
       const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: `call ${i}` }], max_tokens: 16 });
       const challenge = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
-      const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+      const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
       if (accepted === undefined) throw new Error("no requirement");
       const signed = await signAuthorization(agent, { asset: chain.token, chainId: 84532 }, { to: accepted.payTo as `0x${string}`, value: BigInt(accepted.amount) });
       payments.push({ body, header: base64Json({ x402Version: 2, accepted, payload: signed }) });

@@ -28,7 +28,7 @@ describe("embeddings", () => {
     const res = await fetch(`${gateway.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "toll roads" }) });
     expect(res.status).toBe(402);
     expect(res.headers.get("x-tollgate-model")).toBe("text-embedding-3-small");
-    const accepted = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+    const accepted = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
     expect(BigInt(accepted?.amount ?? "0")).toBeGreaterThan(0n);
   });
 

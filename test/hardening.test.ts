@@ -55,7 +55,7 @@ const chat = (content: string) => ({ model: "gpt-4o-mini", messages: [{ role: "u
 async function quoteFor(body: unknown) {
   const res = await post("/v1/chat/completions", body);
   expect(res.status).toBe(402);
-  const v2 = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0] as PaymentRequirements;
+  const v2 = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact") as PaymentRequirements;
   const v1 = ((await res.json()) as { accepts: Array<{ scheme: string; network: string; maxAmountRequired: string; payTo: `0x${string}` }> }).accepts[0];
   if (v1 === undefined) throw new Error("402 without a v1 offer");
   return { v2, v1 };
@@ -439,7 +439,7 @@ describe("a wallet's debts", () => {
 
   it("once paid, answer with the count, not the ids", async () => {
     const challenge = await post(`/v1/debts/${debtor.address}`, {});
-    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0] as PaymentRequirements;
+    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact") as PaymentRequirements;
     const res = await post(`/v1/debts/${debtor.address}`, {}, await v2Header(debtor, accepted));
     const text = await res.text();
     expect(res.status).toBe(200);
@@ -525,7 +525,7 @@ describe("no simulator outside dev mode", () => {
     const challenge = await at(openaiOnly, "/v1/chat/completions", body);
     expect(challenge.status).toBe(402);
     expect(challenge.headers.get("x-tollgate-simulated")).toBeNull();
-    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0] as PaymentRequirements;
+    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact") as PaymentRequirements;
     const before = upstream.requests.length;
     const res = await at(openaiOnly, "/v1/chat/completions", body, await v2Header(agent, accepted));
     expect(res.status).toBe(200);
@@ -583,7 +583,7 @@ describe("no simulator outside dev mode", () => {
       expect(challenge.status).toBe(402);
       expect(challenge.headers.get("x-tollgate-simulated")).toBe("true");
       expect(((await challenge.json()) as { simulated?: string }).simulated).toMatch(/staging gateway \(SIMULATOR=on\).*simulator/);
-      const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0] as PaymentRequirements;
+      const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact") as PaymentRequirements;
       const res = await at(staging, "/v1/chat/completions", body, await v2Header(agent, accepted));
       expect(res.status).toBe(200);
       expect(res.headers.get("x-tollgate-provider")).toBe("simulator");

@@ -55,7 +55,7 @@ interface Quoted {
 async function quoteFor(body: unknown = chat): Promise<Quoted> {
   const res = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   expect(res.status).toBe(402);
-  const v2 = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+  const v2 = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
   const v1 = ((await res.json()) as { accepts: Array<Quoted["v1"]> }).accepts[0];
   if (v2 === undefined || v1 === undefined) throw new Error("402 without requirements");
   return { v2, v1 };
@@ -322,7 +322,8 @@ const cases: HostileCase[] = [
   tampered("a non-hex signature", "payload.signature", `0x${"zz".repeat(65)}`, { ...malformed("schema", /payload\.signature: 0x-prefixed hex/) }),
 
   // -- Not what this gateway accepts
-  tampered("an unknown scheme", "accepted.scheme", "upto", { status: 402, code: "unsupported_payment", reason: "wrong_scheme", param: "accepted.scheme", message: /scheme 'upto'/ }),
+  tampered("an unknown scheme", "accepted.scheme", "stream", { status: 402, code: "unsupported_payment", reason: "wrong_scheme", param: "accepted.scheme", message: /scheme 'stream'.*'upto' or 'exact'/ }),
+  tampered("an EIP-3009 payload labelled upto", "accepted.scheme", "upto", { ...malformed("schema", /upto payload is invalid: payload\.permit2Authorization/) }),
   tampered("another network (CAIP-2 id)", "accepted.network", "eip155:8453", { status: 402, code: "unsupported_payment", reason: "wrong_network", param: "accepted.network", message: /network 'eip155:8453'/ }),
   tampered("a v1 network name in a v2 payload", "accepted.network", "base-sepolia", { status: 402, code: "unsupported_payment", reason: "wrong_network", message: /network 'base-sepolia'.*eip155:84532/ }),
   {

@@ -71,7 +71,7 @@ describe("unpaid call", () => {
     expect(header).toBeTruthy();
     const v2 = decodePaymentRequiredHeader(header ?? "");
     const v1 = (await res.json()) as { x402Version: number; accepts: Array<Record<string, unknown>>; route: { model: string } };
-    const a2 = v2.accepts[0];
+    const a2 = v2.accepts.find((a) => a.scheme === "exact");
     const a1 = v1.accepts[0];
     expect(v2.x402Version).toBe(2);
     expect(v1.x402Version).toBe(1);
@@ -94,7 +94,7 @@ describe("paid call", () => {
   it("serves a call paid through @x402/fetch, moves exactly the quoted amount on chain, and records it", async () => {
     const agent = await fundedAgent(4);
     const quote = await post("/v1/chat/completions", body("Summarise the x402 protocol"));
-    const quoted = BigInt(decodePaymentRequiredHeader(quote.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0]?.amount ?? "0");
+    const quoted = BigInt(decodePaymentRequiredHeader(quote.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact")?.amount ?? "0");
     const payTo = gateway.dev.info.payTo;
     const [payerBefore, payToBefore] = await Promise.all([balanceOf(agent.address), balanceOf(payTo)]);
 

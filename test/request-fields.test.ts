@@ -133,7 +133,7 @@ describe("fields that would bill beyond the price are refused before any quote",
   it("refuses a paid retry that adds service_tier: priority to a quoted body, before the payment is used", async () => {
     const challenge = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chat) });
     expect(challenge.status).toBe(402);
-    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
     if (accepted === undefined) throw new Error("no payment requirement offered");
     const payload = await signAuthorization(agent, { asset: gateway.dev.info.asset, chainId: 84532 }, { to: accepted.payTo as `0x${string}`, value: BigInt(accepted.amount) });
     const header = base64Json({ x402Version: 2, accepted, payload });

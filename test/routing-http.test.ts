@@ -101,7 +101,7 @@ describe("routing over HTTP", () => {
     const body = chat("Summarise the plot of Hamlet in two sentences", "auto:cost");
     const challenge = await post("/v1/chat/completions", body);
     const quotedModel = challenge.headers.get("x-tollgate-model") ?? "";
-    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
     if (accepted === undefined) throw new Error("no requirement");
 
     // The quoted model now fails five times in a row: its circuit opens and routing drops it.

@@ -64,7 +64,7 @@ const balanceOf = (address: `0x${string}`) => chain.publicClient.readContract({ 
 async function paidCall(agent: ReturnType<typeof devnetTestAccount>, content: string, nonce?: `0x${string}`) {
   const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content }], max_tokens: 32 });
   const challenge = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
-  const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+  const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
   if (accepted === undefined) throw new Error("no requirement");
   const signed = await signAuthorization(agent, { asset: chain.token, chainId: 84532 }, { to: accepted.payTo as `0x${string}`, value: BigInt(accepted.amount), ...(nonce ? { nonce } : {}) });
   const res = await fetch(`${gateway.url}/v1/chat/completions`, {
@@ -143,7 +143,7 @@ describe("facilitator faults after serving", () => {
       const agent = await newAgent();
       const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "fallback" }], max_tokens: 32 });
       const challenge = await fetch(`${fallback.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
-      const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+      const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
       if (accepted === undefined) throw new Error("no requirement");
       const signed = await signAuthorization(agent, { asset: chain.token, chainId: 84532 }, { to: accepted.payTo as `0x${string}`, value: BigInt(accepted.amount) });
       const res = await fetch(`${fallback.url}/v1/chat/completions`, {
@@ -184,7 +184,7 @@ describe("chain faults: the payer undoes the payment between verify and settle",
     const debtUrl = `${gateway.url}/v1/debts/${agent.address}`;
     const challenge = await fetch(debtUrl, { method: "POST" });
     expect(challenge.status).toBe(402);
-    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0];
+    const accepted = decodePaymentRequiredHeader(challenge.headers.get("PAYMENT-REQUIRED") ?? "").accepts.find((a) => a.scheme === "exact");
     if (accepted === undefined) throw new Error("no debt requirement");
     expect(accepted.amount).toBe(amount.toString());
     const signed = await signAuthorization(agent, { asset: chain.token, chainId: 84532 }, { to: accepted.payTo as `0x${string}`, value: amount });

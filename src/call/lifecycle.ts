@@ -39,6 +39,8 @@ export interface ServedCall {
   usage: Usage;
   latencyMs: number;
   ttftMs?: number | undefined;
+  /** What the call costs the agent: the signed amount under exact, the actual cost under upto. */
+  charged: bigint;
 }
 
 /**
@@ -66,8 +68,9 @@ export function callSteps(ledger: Ledger, id: string, now: () => number): CallSt
   return {
     verified: () => move("verified", {}),
     released: (reason) => move("released", { error: reason.slice(0, MAX_ERROR) }),
-    served: ({ provider, rates, usage, latencyMs, ttftMs }) =>
+    served: ({ provider, rates, usage, latencyMs, ttftMs, charged }) =>
       move("served", {
+        charged,
         provider,
         promptTokens: usage.promptTokens,
         completionTokens: usage.completionTokens,
@@ -92,8 +95,8 @@ export function recordSettlement(ledger: Ledger, row: CallRow, outcome: SettleOu
   const status = outcome.kind;
   const update: CallUpdate =
     outcome.kind === "settled"
-      ? // `exact` settles the signed amount; `upto` will settle the actual cost (issue 12).
-        { status, at, txHash: outcome.response.transaction as `0x${string}`, charged: row.amount, settleAttempts: attempts }
+      ? // `exact` settles the signed amount; `upto` the actual cost, recorded when the call was served.
+        { status, at, txHash: outcome.response.transaction as `0x${string}`, charged: row.charged ?? row.amount, settleAttempts: attempts }
       : { status, at, settleAttempts: attempts, error: settleError(outcome).slice(0, MAX_ERROR) };
   return ledger.transition(row.id, FROM[status], update);
 }

@@ -8,9 +8,11 @@ import type { PaymentSubmission } from "../payment/header.ts";
 import type { Offer } from "../payment/offer.ts";
 import { signQuote } from "../payment/quote.ts";
 import type { SettleOutcome } from "../payment/settle.ts";
+import { chargeFor } from "../payment/pricing.ts";
 import { facilitatorVerify } from "../payment/verify.ts";
 import type { CallDeps } from "./deps.ts";
 import { callSteps, reserveCall, type ServedCall } from "./lifecycle.ts";
+import type { CallCost } from "./usage-cost.ts";
 
 /**
  * The paid lifecycle every paid resource shares (chat, embeddings, debts): offer -> accept ->
@@ -38,8 +40,12 @@ export function challengeFor(deps: CallDeps, offer: Offer, error: string): Chall
 /** A paid call past its payment: accepted, reserved and verified, ready to serve. */
 export interface PaidCall {
   paid: AcceptedPayment;
-  /** Records what served it (verified -> served). */
-  served(served: ServedCall): Promise<void>;
+  /**
+   * Records what served it (verified -> served) and returns what the call costs the agent: the
+   * signed amount under exact; under upto the actual cost of the usage (payment/pricing.ts
+   * chargeFor), which is what settlement will take.
+   */
+  served(served: Omit<ServedCall, "charged">): Promise<CallCost>;
   /** A debt is served by its settlement: nothing upstream (verified -> served). */
   servedWithoutUpstream(): Promise<void>;
   /** Records that nothing was served (verified -> failed); never settled. */
@@ -81,7 +87,14 @@ export async function openPaidCall(deps: CallDeps, input: OpenPaidCall): Promise
   };
   return {
     paid,
-    served: (served) => steps.served(served),
+    async served(served) {
+      const charged =
+        paid.scheme === "upto"
+          ? chargeFor({ rates: served.rates, usage: served.usage, markupBps: deps.pricing.markupBps, minPrice: deps.pricing.minPrice, maximum: paid.amount })
+          : paid.amount;
+      await steps.served({ ...served, charged });
+      return { charged, maximum: paid.amount };
+    },
     servedWithoutUpstream: () => steps.servedWithoutUpstream(),
     failed: (reason) => steps.failed(reason),
     settle,

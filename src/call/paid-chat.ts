@@ -107,11 +107,10 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   const served = await executeWithFailover<ChatResult>(deps, plan.request, attempts, input.signal, "chat").catch((error: unknown) => failCall(call, error));
   upstreamMs = performance.now() - upstreamStart;
   timer.mark("upstream");
-  await call.served(servedCall(deps, served.result.provider, served.attempt, served.result.usage, started));
+  // `exact` charges the signed amount whatever the usage; `upto` the actual cost of the usage.
+  const cost = await call.served(servedCall(deps, served.result.provider, served.attempt, served.result.usage, started));
   timer.mark("ledger");
   const callMeta = meta(served.result.provider, served.attempt.model.id);
-  // `exact` charges the signed amount whatever the usage; `upto` will charge the actual cost (issue 12).
-  const cost: CallCost = { charged: paid.amount, maximum: paid.amount };
   const body = withUsageCost(served.result.body, cost, deps.terms);
   if (deps.settleTiming === "after_response") {
     call.settleLater();
@@ -146,7 +145,7 @@ async function failCall(call: PaidCall, error: unknown): Promise<never> {
 }
 
 /** What the ledger records of a served attempt. */
-function servedCall(deps: CallDeps, provider: string, attempt: Attempt, usage: Usage, started: number, ttftMs?: number): ServedCall {
+function servedCall(deps: CallDeps, provider: string, attempt: Attempt, usage: Usage, started: number, ttftMs?: number): Omit<ServedCall, "charged"> {
   return { provider, rates: deps.catalog.rates(attempt.model.id), usage, latencyMs: Math.round(performance.now() - started), ttftMs };
 }
 

@@ -97,9 +97,8 @@ export async function runEmbeddings(
     await call.failed(message);
     throw new TollgateError("upstream_error", `The embeddings call failed (${message}); you were not charged`, { cause: error });
   }
-  await call.served({ provider: result.provider, rates: deps.catalog.rates(model.entry.id), usage: result.usage, latencyMs: Math.round(performance.now() - started) });
+  const cost = await call.served({ provider: result.provider, rates: deps.catalog.rates(model.entry.id), usage: result.usage, latencyMs: Math.round(performance.now() - started) });
   const settlement = await call.settle();
-  const cost: CallCost = { charged: paid.amount, maximum: paid.amount };
   return { kind: "completed", body: withUsageCost(result.body, cost, deps.terms), model: model.entry.id, provider: result.provider, price, cost, settlement, version: paid.version };
 }
 

@@ -3,6 +3,8 @@ import { TollgateError } from "../lib/errors.ts";
 import { requirementsV1, type PaymentRequirementsV1 } from "./challenge.ts";
 import type { PaymentSubmission } from "./header.ts";
 import { verifyLocally } from "./local-verify.ts";
+import { permit2LedgerNonce } from "./permit2-nonce.ts";
+import { verifyUptoLocally } from "./permit2-verify.ts";
 import type { Offer } from "./offer.ts";
 import { readQuote } from "./quote.ts";
 import type { PaymentTerms } from "./terms.ts";
@@ -18,6 +20,8 @@ export interface AcceptContext {
 /** A payment that matched its quote and passed the local checks; not yet reserved or verified. */
 export interface AcceptedPayment {
   version: 1 | 2;
+  /** `exact` (EIP-3009: the amount is what settles) or `upto` (Permit2: the amount is a maximum; the actual cost settles). */
+  scheme: "exact" | "upto";
   payer: `0x${string}`;
   /** The signature was recovered to the payer here (EOA); a smart wallet's is the facilitator's to judge. */
   signatureChecked: boolean;
@@ -47,7 +51,7 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
 
   if (submission.version === 2) {
     const { accepted } = submission;
-    checkScheme(accepted.scheme, accepted.network, terms.network, "accepted");
+    checkScheme(accepted.scheme, accepted.network, terms.network, "accepted", terms.upto === undefined ? ["exact"] : ["upto", "exact"]);
     if (accepted.asset.toLowerCase() !== terms.asset.toLowerCase()) {
       throw new TollgateError("unsupported_payment", `accepted.asset ${accepted.asset} is not the accepted token ${terms.asset}`, {
         param: "accepted.asset",
@@ -113,6 +117,26 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
     requirements = requirementsV1(terms, offer, terms.v1Network);
   }
 
+  if (submission.method === "permit2") {
+    // checkScheme let `upto` through only when the facilitator settles it.
+    const facilitatorAddress = terms.upto?.facilitatorAddress;
+    if (facilitatorAddress === undefined) throw new Error("upto accepted without a facilitator that settles it");
+    const { payer, signatureChecked } = verifyUptoLocally({ terms, authorization: submission.authorization, signature: submission.signature, expectedMaximum: amount, facilitatorAddress, nowSeconds });
+    return {
+      version: 2,
+      scheme: "upto",
+      payer,
+      signatureChecked,
+      // Permit2's uint256 nonce as the ledger's bytes32: (payer, nonce) stays one payment (permit2-nonce.ts).
+      nonce: permit2LedgerNonce(submission.authorization.nonce),
+      amount,
+      validBefore: Number(submission.authorization.deadline),
+      model,
+      outputCap,
+      payload: submission.raw as PaymentPayload,
+      requirements: requirements as PaymentRequirements,
+    };
+  }
   const { payer, signatureChecked } = await verifyLocally({
     terms,
     authorization: submission.authorization,
@@ -122,6 +146,7 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
   });
   return {
     version: submission.version,
+    scheme: "exact",
     payer,
     signatureChecked,
     nonce: submission.authorization.nonce,
@@ -154,9 +179,12 @@ function checkV1Lifetime(validBefore: bigint, nowSeconds: number, quoteTtlSecond
   }
 }
 
-function checkScheme(scheme: string, network: string, expectedNetwork: string, param: string): void {
-  if (scheme !== "exact") {
-    throw new TollgateError("unsupported_payment", `scheme '${scheme}' is not accepted; use 'exact'`, { param: `${param}.scheme`, details: { reason: "wrong_scheme" } });
+function checkScheme(scheme: string, network: string, expectedNetwork: string, param: string, accepted: readonly string[] = ["exact"]): void {
+  if (!accepted.includes(scheme)) {
+    throw new TollgateError("unsupported_payment", `scheme '${scheme}' is not accepted; use ${accepted.map((s) => `'${s}'`).join(" or ")}`, {
+      param: `${param}.scheme`,
+      details: { reason: "wrong_scheme" },
+    });
   }
   if (network !== expectedNetwork) {
     throw new TollgateError("unsupported_payment", `network '${network}' is not accepted; use '${expectedNetwork}'`, {

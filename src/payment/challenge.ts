@@ -35,6 +35,22 @@ export function requirementsV2(terms: PaymentTerms, offer: Offer): PaymentRequir
   };
 }
 
+/**
+ * The same offer under x402 `upto` (specs/schemes/upto/scheme_upto_evm.md): `amount` is the
+ * maximum the payer signs over Permit2; the gateway settles the call's actual cost, at most that.
+ */
+export function requirementsUpto(terms: PaymentTerms & { upto: NonNullable<PaymentTerms["upto"]> }, offer: Offer): PaymentRequirements {
+  return {
+    scheme: "upto",
+    network: terms.network,
+    asset: terms.asset,
+    amount: offer.amount.toString(),
+    payTo: terms.payTo,
+    maxTimeoutSeconds: terms.maxTimeoutSeconds,
+    extra: { name: terms.assetName, version: terms.assetVersion, facilitatorAddress: terms.upto.facilitatorAddress, quote: offer.quote },
+  };
+}
+
 export function requirementsV1(terms: PaymentTerms, offer: Offer, v1Network: string): PaymentRequirementsV1 {
   return {
     scheme: "exact",
@@ -57,7 +73,8 @@ export function buildChallenge(terms: PaymentTerms, offer: Offer, error: string)
       x402Version: 2,
       error,
       resource: { url: offer.resourceUrl, description: offer.description, mimeType: "application/json" },
-      accepts: [requirementsV2(terms, offer)],
+      // upto first when the facilitator settles it: a client that has it pays only what the call costs.
+      accepts: terms.upto === undefined ? [requirementsV2(terms, offer)] : [requirementsUpto({ ...terms, upto: terms.upto }, offer), requirementsV2(terms, offer)],
     },
     v1Body: { x402Version: 1, error, accepts },
   };

@@ -1,5 +1,9 @@
 import { z } from "zod";
 import { TollgateError } from "../lib/errors.ts";
+import { parseUptoPayment, type UptoSubmission } from "./permit2-payload.ts";
+import { Address, describeSchemaIssue as describe, Hex, MAX_PAYMENT_HEADER_CHARS, RequirementsV2, Signature, Uint256 } from "./x402-fields.ts";
+
+export { MAX_PAYMENT_HEADER_CHARS };
 
 /**
  * Decoding of the payment headers. v2 agents send `PAYMENT-SIGNATURE`, v1 agents `X-PAYMENT`
@@ -7,16 +11,7 @@ import { TollgateError } from "../lib/errors.ts";
  * that does not parse never reaches the signature check, let alone the facilitator.
  */
 
-export const MAX_PAYMENT_HEADER_CHARS = 8_192;
 
-export const Hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `0x-prefixed ${bytes}-byte hex`);
-export const Address = Hex(20).transform((a) => a.toLowerCase() as `0x${string}`);
-/** uint256 as a decimal string: integers only, no sign, no exponent, no float. */
-export const Uint256 = z
-  .string()
-  .regex(/^(0|[1-9]\d{0,77})$/, "a non-negative integer as a decimal string")
-  .transform((s) => BigInt(s))
-  .refine((n) => n < 2n ** 256n, "exceeds uint256");
 
 const Authorization = z.object({
   from: Address,
@@ -27,24 +22,9 @@ const Authorization = z.object({
   nonce: Hex(32).transform((n) => n.toLowerCase() as `0x${string}`),
 });
 
-/** EOA signatures are 65 bytes; ERC-1271/6492 smart-wallet signatures are longer. */
-export const Signature = z
-  .string()
-  .regex(/^0x([0-9a-fA-F]{2})+$/, "0x-prefixed hex")
-  .refine((s) => s.length >= 2 + 65 * 2 && s.length <= 2 + 4096 * 2, "signature length out of range")
-  .transform((s) => s as `0x${string}`);
 
 const ExactEvmPayload = z.object({ signature: Signature, authorization: Authorization });
 
-export const RequirementsV2 = z.object({
-  scheme: z.string(),
-  network: z.string(),
-  asset: z.string(),
-  amount: z.string(),
-  payTo: z.string(),
-  maxTimeoutSeconds: z.number(),
-  extra: z.record(z.string(), z.unknown()),
-});
 
 const PayloadV2 = z.object({
   x402Version: z.literal(2),
@@ -64,9 +44,11 @@ const PayloadV1 = z.object({
 export type ExactAuthorization = z.infer<typeof Authorization>;
 export type AcceptedRequirements = z.infer<typeof RequirementsV2>;
 
+/** A decoded payment: an EIP-3009 authorization (`exact`, v1 or v2), or a Permit2 witness transfer (`upto`, v2). */
 export type PaymentSubmission =
-  | { version: 2; raw: unknown; accepted: AcceptedRequirements; authorization: ExactAuthorization; signature: `0x${string}` }
-  | { version: 1; raw: unknown; scheme: string; network: string; authorization: ExactAuthorization; signature: `0x${string}` };
+  | { method: "eip3009"; version: 2; raw: unknown; accepted: AcceptedRequirements; authorization: ExactAuthorization; signature: `0x${string}` }
+  | { method: "eip3009"; version: 1; raw: unknown; scheme: string; network: string; authorization: ExactAuthorization; signature: `0x${string}` }
+  | (UptoSubmission & { method: "permit2" });
 
 export interface PaymentHeaders {
   "payment-signature"?: string | string[] | undefined;
@@ -124,19 +106,20 @@ function decode(value: string, name: "PAYMENT-SIGNATURE" | "X-PAYMENT", expected
     throw invalid(`${name} must carry x402Version ${expected} (got ${shortJson(version)})${hint}`, name, "wrong_version");
   }
   if (expected === 2) {
+    // The scheme the client says it chose decides the payload's shape (x402 v2 `accepted`).
+    const chosen = "accepted" in json && typeof json.accepted === "object" && json.accepted !== null ? json.accepted : undefined;
+    if (chosen !== undefined && "scheme" in chosen && chosen.scheme === "upto") return { ...parseUptoPayment(json, name), method: "permit2" };
     const parsed = PayloadV2.safeParse(json);
     if (!parsed.success) throw invalid(`${name} payload is invalid: ${describe(parsed.error)}`, name, "schema");
     const { accepted, payload } = parsed.data;
-    return { version: 2, raw: json, accepted, authorization: payload.authorization, signature: payload.signature };
+    return { method: "eip3009", version: 2, raw: json, accepted, authorization: payload.authorization, signature: payload.signature };
   }
   const parsed = PayloadV1.safeParse(json);
   if (!parsed.success) throw invalid(`${name} payload is invalid: ${describe(parsed.error)}`, name, "schema");
   const { scheme, network, payload } = parsed.data;
-  return { version: 1, raw: json, scheme, network, authorization: payload.authorization, signature: payload.signature };
+  return { method: "eip3009", version: 1, raw: json, scheme, network, authorization: payload.authorization, signature: payload.signature };
 }
 
-/** The first schema issue, as `path: message`, for an error that names the field. */
-export { describe as describeSchemaIssue };
 
 /** Both base64 alphabets, unpadded, spelled the url-safe way, for comparing encodings. */
 function toBase64Url(encoded: string): string {
@@ -150,11 +133,6 @@ function shortJson(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
-function describe(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (issue === undefined) return "does not match the schema";
-  return `${issue.path.join(".") || "(root)"}: ${issue.message}`;
-}
 
 function invalid(message: string, header: string, reason: string): TollgateError {
   return new TollgateError("invalid_payment_header", message, { param: header, details: { reason } });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TollgateError } from "../lib/errors.ts";
-import { Address, describeSchemaIssue, MAX_PAYMENT_HEADER_CHARS, RequirementsV2, Signature, Uint256 } from "./header.ts";
+import { Address, describeSchemaIssue, MAX_PAYMENT_HEADER_CHARS, RequirementsV2, Signature, Uint256 } from "./x402-fields.ts";
 
 /**
  * The x402 v2 `upto` payment payload on EVM (specs/schemes/upto/scheme_upto_evm.md, "Payment

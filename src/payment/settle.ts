@@ -2,7 +2,9 @@ import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/
 import { z } from "zod";
 import type { Logger } from "../lib/logger.ts";
 import { messageOf } from "../lib/errors.ts";
-import type { ChainReader } from "./chain-reader.ts";
+import type { AuthorizationFate, ChainReader } from "./chain-reader.ts";
+import type { PaymentProof } from "./payment-proof.ts";
+import { parseUptoPayment } from "./permit2-payload.ts";
 import type { Facilitator } from "./facilitator.ts";
 import type { PaymentTerms } from "./terms.ts";
 
@@ -60,33 +62,62 @@ export interface PaymentToSettle {
   validBefore: number;
   /** StoredPayment as JSON. */
   payment: string;
+  /** What the served call costs (upto settles this, at most amount); null: the amount (exact). */
+  charged: bigint | null;
+}
+
+/** How to settle, prove and look up one payment: by its scheme, never by its nonce alone. */
+interface Method {
+  /** The requirements /settle gets: for upto, `amount` is the actual charge (scheme_upto_evm.md, settle phase). */
+  requirements: PaymentRequirements;
+  proof(transaction: `0x${string}`): Promise<PaymentProof | { state: "unknown"; transaction: `0x${string}` }>;
+  fate(): Promise<AuthorizationFate>;
+}
+
+function methodOf(deps: SettleContext, row: PaymentToSettle, stored: StoredPayment): Method {
+  const requirements = stored.requirements as PaymentRequirements;
+  if (requirements.scheme === "upto") {
+    const charge = row.charged ?? row.amount;
+    const { authorization } = parseUptoPayment(stored.payload);
+    return {
+      requirements: { ...requirements, amount: charge.toString() },
+      proof: (transaction) => deps.chain.uptoPaymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: charge, authorization }),
+      fate: () => deps.chain.permit2NonceFate({ asset: row.asset, payer: row.payer, payTo: row.payTo, nonce: authorization.nonce }),
+    };
+  }
+  return {
+    requirements,
+    proof: (transaction) => deps.chain.paymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: row.amount, nonce: row.nonce }),
+    fate: () => deps.chain.authorizationFate(row.asset, row.payer, row.nonce),
+  };
 }
 
 /** Settles `row` now (or finds out that it was settled, undone or expired). Never throws for the chain's or the facilitator's faults. */
 export async function settlePayment(deps: SettleContext, row: PaymentToSettle): Promise<SettleOutcome> {
   const stored = StoredPayment.parse(JSON.parse(row.payment));
+  const method = methodOf(deps, row, stored);
   const nowSeconds = Math.floor(deps.now() / 1000);
 
   if (row.validBefore <= nowSeconds + SETTLE_MARGIN_SECONDS) {
     // Too late to submit; an earlier attempt may still have landed.
-    return await judgeByChain(deps, row, "authorization expired", { unusedMeans: "expired" });
+    return await judgeByChain(deps, row, method, "authorization expired", { unusedMeans: "expired" });
   }
 
   let response: SettleResponse;
   try {
-    response = await deps.facilitator.settle(stored.payload as PaymentPayload, stored.requirements as PaymentRequirements);
+    response = await deps.facilitator.settle(stored.payload as PaymentPayload, method.requirements);
   } catch (error) {
-    return await judgeByChain(deps, row, `facilitator: ${messageOf(error)}`);
+    return await judgeByChain(deps, row, method, `facilitator: ${messageOf(error)}`);
   }
   if (response.success && TX_HASH.test(response.transaction)) {
     // Trust the facilitator to submit; check the result here: its word is not the money.
-    const proof = await proofOf(deps, row, response.transaction as `0x${string}`);
+    const proof = await proofOf(deps, row, method, response.transaction as `0x${string}`);
     if (proof?.state === "paid") return { kind: "settled", response };
     const doubt = proof === undefined ? "receipt unreadable" : proof.state === "unknown" ? "no receipt yet" : proof.reason;
-    return await judgeByChain(deps, row, `facilitator reported ${response.transaction} (${doubt})`);
+    return await judgeByChain(deps, row, method, `facilitator reported ${response.transaction} (${doubt})`);
   }
   const reason = response.errorReason ?? (response.success ? "malformed settle reply" : "unknown");
-  return await judgeByChain(deps, row, reason);
+  return await judgeByChain(deps, row, method, reason);
 }
 
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
@@ -98,12 +129,12 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/;
  * amount (payment/payment-proof.ts); a nonce consumed any other way (the payer front-ran the
  * settlement with a second authorization of the same nonce) is a debt like a cancellation.
  */
-async function judgeByChain(deps: SettleContext, row: PaymentToSettle, reason: string, options: { unusedMeans?: "expired" } = {}): Promise<SettleOutcome> {
-  const fate = await fateOf(deps, row);
+async function judgeByChain(deps: SettleContext, row: PaymentToSettle, method: Method, reason: string, options: { unusedMeans?: "expired" } = {}): Promise<SettleOutcome> {
+  const fate = await fateOf(deps, row, method);
   if (fate === undefined) return { kind: "pending", reason: `${reason}; chain unreachable` };
   switch (fate.state) {
     case "transferred": {
-      const proof = await proofOf(deps, row, fate.transaction);
+      const proof = await proofOf(deps, row, method, fate.transaction);
       if (proof?.state === "paid") return settledFromChain(deps, row, fate.transaction);
       if (proof?.state === "not_paid") return { kind: "unpaid", reason: "nonce consumed without paying payTo", detail: `${fate.transaction}: ${proof.reason}` };
       return { kind: "pending", reason: `authorization used by ${fate.transaction}, receipt not readable yet` };
@@ -111,6 +142,9 @@ async function judgeByChain(deps: SettleContext, row: PaymentToSettle, reason: s
     case "cancelled":
       return { kind: "unpaid", reason: "authorization cancelled by the payer" };
     case "used_unknown":
+      // A Permit2 nonce spent by the payer's own permit (to itself) leaves no log naming it, and
+      // the fate lookup found no proxy settlement of this permit paying payTo: the upto front-run.
+      if (method.requirements.scheme === "upto") return { kind: "unpaid", reason: "nonce consumed without paying payTo", detail: "no proxy settlement of this permit paid payTo in the blocks searched" };
       return { kind: "pending", reason: "authorization used, transaction not found yet" };
     case "unused":
       if (options.unusedMeans === "expired") return { kind: "expired" };
@@ -119,9 +153,9 @@ async function judgeByChain(deps: SettleContext, row: PaymentToSettle, reason: s
   }
 }
 
-async function fateOf(deps: SettleContext, row: PaymentToSettle) {
+async function fateOf(deps: SettleContext, row: PaymentToSettle, method: Method) {
   try {
-    return await deps.chain.authorizationFate(row.asset, row.payer, row.nonce);
+    return await method.fate();
   } catch (error) {
     deps.logger.warn({ callId: row.id, err: error }, "chain unreachable while settling");
     return undefined;
@@ -129,9 +163,9 @@ async function fateOf(deps: SettleContext, row: PaymentToSettle) {
 }
 
 /** What `transaction` proves about this row's payment; undefined when the chain cannot be read. */
-async function proofOf(deps: SettleContext, row: PaymentToSettle, transaction: `0x${string}`) {
+async function proofOf(deps: SettleContext, row: PaymentToSettle, method: Method, transaction: `0x${string}`) {
   try {
-    return await deps.chain.paymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: row.amount, nonce: row.nonce });
+    return await method.proof(transaction);
   } catch (error) {
     deps.logger.warn({ callId: row.id, err: error }, "chain unreachable while checking a settlement");
     return undefined;

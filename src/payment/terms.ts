@@ -15,6 +15,19 @@ export interface PaymentTerms {
   assetVersion: string;
   payTo: `0x${string}`;
   maxTimeoutSeconds: number;
+  /**
+   * Set when the facilitator's /supported lists x402 v2 `upto` for this network: the address it
+   * settles from (`extra.facilitatorAddress`), which the payer's Permit2 witness must name. The
+   * 402 then offers `upto` before `exact` (DESIGN.md "Schemes and the paid lifecycle").
+   */
+  upto?: { facilitatorAddress: `0x${string}` } | undefined;
+}
+
+/** The upto entry of a facilitator's /supported for `network`, if it lists one with its address. */
+export function uptoSupport(supported: { kinds: ReadonlyArray<{ x402Version: number; scheme: string; network: string; extra?: Record<string, unknown> | undefined }> }, network: string): PaymentTerms["upto"] {
+  const kind = supported.kinds.find((k) => k.x402Version === 2 && k.scheme === "upto" && k.network === network);
+  const address = kind?.extra?.["facilitatorAddress"];
+  return typeof address === "string" && /^0x[0-9a-fA-F]{40}$/.test(address) ? { facilitatorAddress: address.toLowerCase() as `0x${string}` } : undefined;
 }
 
 const V1_NAMES: Record<number, string> = {

@@ -1,0 +1,140 @@
+import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from "@x402/core/http";
+import { x402Client } from "@x402/core/client";
+import { toClientEvmSigner } from "@x402/evm";
+import { UptoEvmScheme } from "@x402/evm/upto/client";
+import { wrapFetchWithPayment } from "@x402/fetch";
+import OpenAI from "openai";
+import { createWalletClient, http, maxUint256 } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devUsdcAbi } from "../contracts-abi/abi.ts";
+import { devnetTestAccount } from "../src/devnet/accounts.ts";
+import { devnetChain } from "../src/devnet/chain.ts";
+import { CANONICAL_PERMIT2 } from "../src/devnet/contracts.ts";
+import { chargeFor } from "../src/payment/pricing.ts";
+import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
+import { startTestGateway, type TestGateway } from "./support/gateway.ts";
+
+/**
+ * x402 `upto` end to end on the devnet (issue 12): the gateway offers upto before exact, the
+ * official @x402/fetch client with @x402/evm's upto scheme signs a Permit2 maximum, and the
+ * gateway settles what the call cost by the usage the upstream reported: the transfer on chain,
+ * the ledger's charge and the formula agree, below the maximum.
+ */
+
+const MODEL = "gpt-4o-mini";
+const NETWORK = "eip155:84532";
+let gateway: TestGateway;
+let upstream: FakeOpenAI;
+
+beforeAll(async () => {
+  upstream = await startFakeOpenAI({ content: "Upto: pay for the tokens, not the cap." });
+  gateway = await startTestGateway({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: upstream.url });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+});
+
+const balanceOf = (address: `0x${string}`) => gateway.publicClient.readContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "balanceOf", args: [address] });
+
+/** A funded agent that approved Permit2 once (the scheme's one-time step), and its paying fetch. */
+async function uptoAgent(n: number) {
+  const account = devnetTestAccount(n);
+  await gateway.dev.faucet(account.address, 5_000_000n);
+  const rpc = gateway.dev.info.rpcUrl;
+  const wallet = createWalletClient({ account, chain: devnetChain(rpc), transport: http(rpc, { retryCount: 0 }) });
+  const hash = await wallet.writeContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
+  await gateway.publicClient.waitForTransactionReceipt({ hash });
+  const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(account, gateway.publicClient)));
+  client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
+  return { account, fetch: wrapFetchWithPayment(fetch, client) };
+}
+
+/** The formula over the usage the ledger recorded from the upstream. */
+function expectedCharge(row: { promptTokens: number | null; completionTokens: number | null; cachedPromptTokens: number | null; amount: bigint }) {
+  const { markupBps, minPrice } = gateway.runtime.deps.pricing;
+  const usage = { promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0, cachedPromptTokens: row.cachedPromptTokens ?? 0 };
+  return chargeFor({ rates: gateway.runtime.deps.catalog.rates(MODEL), usage, markupBps, minPrice, maximum: row.amount });
+}
+
+describe("the 402", () => {
+  it("offers upto first and exact second, for the same maximum, and keeps exact alone in the v1 body", async () => {
+    const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Hello" }], max_tokens: 512 }),
+    });
+    expect(res.status).toBe(402);
+    const accepts = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").accepts;
+    expect(accepts.map((a) => a.scheme)).toEqual(["upto", "exact"]);
+    expect(accepts[0]?.amount).toBe(accepts[1]?.amount);
+    expect(accepts[0]?.extra["facilitatorAddress"]).toMatch(/^0x[0-9a-f]{40}$/);
+    const v1 = (await res.json()) as { accepts: Array<{ scheme: string }> };
+    expect(v1.accepts.map((a) => a.scheme)).toEqual(["exact"]);
+  });
+});
+
+describe("an upto call", () => {
+  it("settles what the call cost by its usage, below the signed maximum, through @x402/fetch and openai", async () => {
+    const agent = await uptoAgent(0);
+    const before = await balanceOf(agent.account.address);
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "unused", fetch: agent.fetch, maxRetries: 0 });
+    const { data, response } = await openai.chat.completions
+      .create({ model: MODEL, messages: [{ role: "user", content: "Say something short about tolls" }], max_tokens: 2_000 })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe("Upto: pay for the tokens, not the cap.");
+    const receipt = decodePaymentResponseHeader(response.headers.get("PAYMENT-RESPONSE") ?? "");
+    expect(receipt.success).toBe(true);
+
+    const row = await gateway.runtime.deps.ledger.get(response.headers.get("x-tollgate-request-id") ?? "");
+    if (row == null || row.charged === null) throw new Error("no charged row");
+    const paid = before - (await balanceOf(agent.account.address));
+    expect(row.status).toBe("settled");
+    expect(paid).toBe(row.charged);
+    expect(row.charged).toBe(expectedCharge(row));
+    expect(row.charged).toBeLessThan(row.amount);
+    expect(response.headers.get("x-tollgate-charged")).not.toBe(response.headers.get("x-tollgate-max-price"));
+    const usage = data.usage as unknown as { cost_details: { amount: string; maximum: string } };
+    expect(usage.cost_details).toMatchObject({ amount: row.charged.toString(), maximum: row.amount.toString() });
+  });
+
+  it("settles a stream read to the end at its usage, with the receipt in the SSE comment", async () => {
+    const agent = await uptoAgent(1);
+    const before = await balanceOf(agent.account.address);
+    const res = await agent.fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Stream a few words" }], max_tokens: 2_000, stream: true }),
+    });
+    const text = await res.text();
+    expect(text).toContain("data: [DONE]");
+    expect(text).toMatch(/^: PAYMENT-RESPONSE /m);
+    const row = await gateway.runtime.deps.ledger.get(res.headers.get("x-tollgate-request-id") ?? "");
+    if (row == null || row.charged === null) throw new Error("no charged row");
+    expect(row.status).toBe("settled");
+    expect(before - (await balanceOf(agent.account.address))).toBe(row.charged);
+    expect(row.charged).toBe(expectedCharge(row));
+    expect(row.charged).toBeLessThan(row.amount);
+  });
+
+  it("refuses the same upto signature a second time, without calling the upstream", async () => {
+    const agent = await uptoAgent(2);
+    const sent: string[] = [];
+    const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(agent.account, gateway.publicClient)));
+    client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
+    const recording = wrapFetchWithPayment(async (input, init) => {
+      const request = new Request(input, init);
+      const header = request.headers.get("PAYMENT-SIGNATURE");
+      if (header !== null) sent.push(header);
+      return fetch(request);
+    }, client);
+    const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Once only" }], max_tokens: 100 });
+    expect((await recording(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body })).status).toBe(200);
+    const upstreamCalls = upstream.requests.length;
+    const replay = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", "PAYMENT-SIGNATURE": sent[0] ?? "" }, body });
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe("payment_replayed");
+    expect(upstream.requests.length).toBe(upstreamCalls);
+  });
+});
