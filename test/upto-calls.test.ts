@@ -10,9 +10,11 @@ import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { devnetChain } from "../src/devnet/chain.ts";
 import { CANONICAL_PERMIT2 } from "../src/devnet/contracts.ts";
+import { parseUptoPayment } from "../src/payment/permit2-payload.ts";
 import { chargeFor } from "../src/payment/pricing.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { spendPermit2NonceElsewhere } from "./support/permit2.ts";
 
 /**
  * x402 `upto` end to end on the devnet (issue 12): the gateway offers upto before exact, the
@@ -136,5 +138,57 @@ describe("an upto call", () => {
     expect(replay.status).toBe(409);
     expect(((await replay.json()) as { error: { code: string } }).error.code).toBe("payment_replayed");
     expect(upstream.requests.length).toBe(upstreamCalls);
+  });
+});
+
+describe("the upto front-run", () => {
+  it("records a debt, not a settlement, when the payer spends its permit's nonce elsewhere while the call runs", async () => {
+    const agent = await uptoAgent(3);
+    const sent: string[] = [];
+    const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(agent.account, gateway.publicClient)));
+    client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
+    const paying = wrapFetchWithPayment(async (input, init) => {
+      const request = new Request(input, init);
+      const header = request.headers.get("PAYMENT-SIGNATURE");
+      if (header !== null) sent.push(header);
+      return fetch(request);
+    }, client);
+
+    let release = () => {};
+    upstream.setBehaviour({ holdFirstByte: new Promise<void>((resolve) => (release = resolve)) });
+    const payToBefore = await balanceOf(gateway.dev.info.payTo);
+    try {
+      const arrived = upstream.waitForRequests(upstream.requests.length + 1);
+      const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Front-run me" }], max_tokens: 100 });
+      const responding = paying(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      await arrived;
+      const payment = parseUptoPayment(JSON.parse(Buffer.from(sent[0] ?? "", "base64").toString("utf8")));
+      const rpc = gateway.dev.info.rpcUrl;
+      await spendPermit2NonceElsewhere({
+        payer: agent.account,
+        authorization: payment.authorization,
+        wallet: createWalletClient({ account: agent.account, chain: devnetChain(rpc), transport: http(rpc, { retryCount: 0 }) }),
+        publicClient: gateway.publicClient,
+        chainId: 84532,
+      });
+      release();
+      const res = await responding;
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("settlement_failed");
+      const row = await gateway.runtime.deps.ledger.get(res.headers.get("x-tollgate-request-id") ?? "");
+      expect(row).toMatchObject({ status: "unpaid", txHash: null });
+      expect(row?.error).toMatch(/nonce consumed without paying payTo/);
+      expect(await balanceOf(gateway.dev.info.payTo)).toBe(payToBefore);
+    } finally {
+      release();
+      upstream.resetBehaviour();
+    }
+    const next = await agent.fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "And now?" }], max_tokens: 100 }),
+    });
+    expect(next.status).toBe(402);
+    expect(((await next.json()) as { error: { code: string } }).error.code).toBe("unpaid_debt");
   });
 });
