@@ -120,6 +120,45 @@ describe("an upto call", () => {
     expect(row.charged).toBeLessThan(row.amount);
   });
 
+  it("charges a stream the agent leaves after content began for the tokens generated until it left", async () => {
+    const agent = await uptoAgent(4);
+    let release = () => {};
+    upstream.setBehaviour({ streamGate: new Promise<void>((resolve) => (release = resolve)) });
+    try {
+      const before = await balanceOf(agent.account.address);
+      const controller = new AbortController();
+      const res = await agent.fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Start, then I leave" }], max_tokens: 2_000, stream: true }),
+        signal: controller.signal,
+      });
+      const requestId = res.headers.get("x-tollgate-request-id") ?? "";
+      const reader = res.body?.getReader();
+      let text = "";
+      while (!text.includes('"content":"Upto:')) {
+        const step = await reader?.read();
+        if (step === undefined || step.done) throw new Error("stream ended early");
+        text += new TextDecoder().decode(step.value);
+      }
+      controller.abort();
+      let row = await gateway.runtime.deps.ledger.get(requestId);
+      for (let i = 0; i < 200 && row?.status !== "settled"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        row = await gateway.runtime.deps.ledger.get(requestId);
+      }
+      if (row == null || row.charged === null) throw new Error(`not settled: ${row?.status}`);
+      expect(row.status).toBe("settled");
+      expect(row.usageEstimated).toBe(true); // the upstream's usage chunk never came
+      expect(row.charged).toBe(expectedCharge(row));
+      expect(row.charged).toBeLessThan(row.amount);
+      expect(before - (await balanceOf(agent.account.address))).toBe(row.charged);
+    } finally {
+      release();
+      upstream.resetBehaviour();
+    }
+  });
+
   it("refuses the same upto signature a second time, without calling the upstream", async () => {
     const agent = await uptoAgent(2);
     const sent: string[] = [];
