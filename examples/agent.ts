@@ -4,14 +4,23 @@
  *   npm run agent -- "Write a haiku about tolls"
  *   npm run agent -- --stream "Explain x402 in two sentences"
  *
- * Against the zero-config devnet it reads its key and the token from GET /dev/info. Elsewhere
- * set TOLLGATE_URL, AGENT_PRIVATE_KEY, and (for a non-default token) AGENT_ASSET.
+ * Against the zero-config devnet it reads its key, the token and the RPC from GET /dev/info.
+ * Elsewhere set TOLLGATE_URL, AGENT_PRIVATE_KEY, AGENT_RPC_URL (default: the network's public
+ * RPC) and, for a non-default token, AGENT_ASSET. It pays with x402 `upto` where the 402 offers
+ * it (charged the call's actual cost; it approves Permit2 for the token once, which costs gas),
+ * else `exact`; `--exact` pays the quote with exact only.
  */
+import { PERMIT2_ADDRESS } from "@x402/evm";
 import OpenAI from "openai";
+import { createPublicClient, createWalletClient, defineChain, erc20Abi, http, maxUint256, type Chain, type PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
+import { atomicToUsd } from "../src/lib/money.ts";
+import { defaultUsdc } from "../src/payment/terms.ts";
 import { createPayingFetch } from "./paying-fetch.ts";
 
 const DevInfo = z.object({
+  rpcUrl: z.string(),
   network: z.string(),
   asset: z.string(),
   demoAgent: z.object({ address: z.string(), privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }),
@@ -22,17 +31,21 @@ const AgentEnv = z.object({
   AGENT_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/).optional(),
   AGENT_NETWORK: z.string().default("eip155:84532"),
   AGENT_ASSET: z.string().optional(),
+  AGENT_RPC_URL: z.url().optional(),
   AGENT_MODEL: z.string().default("auto"),
 });
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const stream = args.includes("--stream");
-  const prompt = args.filter((a) => a !== "--stream").join(" ").trim() || "Write a haiku about tolls";
+  const exactOnly = args.includes("--exact");
+  const prompt = args.filter((a) => a !== "--stream" && a !== "--exact").join(" ").trim() || "Write a haiku about tolls";
   const env = AgentEnv.parse(process.env);
 
   let privateKey = env.AGENT_PRIVATE_KEY as `0x${string}` | undefined;
   let allowedAsset = env.AGENT_ASSET === undefined ? undefined : { network: env.AGENT_NETWORK as `${string}:${string}`, asset: env.AGENT_ASSET };
+  const chainId = Number(env.AGENT_NETWORK.split(":")[1]);
+  let rpcUrl = env.AGENT_RPC_URL ?? ({ 84532: "https://sepolia.base.org", 8453: "https://mainnet.base.org" } as Record<number, string>)[chainId];
   if (privateKey === undefined) {
     const res = await fetch(`${env.TOLLGATE_URL}/dev/info`).catch(() => undefined);
     if (res === undefined || !res.ok) {
@@ -41,30 +54,59 @@ async function main(): Promise<void> {
     const info = DevInfo.parse(await res.json());
     privateKey = info.demoAgent.privateKey as `0x${string}`;
     allowedAsset = { network: info.network as `${string}:${string}`, asset: info.asset };
+    rpcUrl = info.rpcUrl;
   }
 
-  const paying = createPayingFetch(allowedAsset === undefined ? { privateKey } : { privateKey, allowedAsset });
+  const token = (allowedAsset?.asset ?? defaultUsdc(chainId)?.address) as `0x${string}` | undefined;
+  let upto: { publicClient: PublicClient } | undefined;
+  if (!exactOnly && rpcUrl !== undefined && token !== undefined) {
+    const chain = defineChain({ id: chainId, name: env.AGENT_NETWORK, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
+    const publicClient = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
+    await approvePermit2Once(privateKey, token, publicClient, chain, rpcUrl);
+    upto = { publicClient };
+  }
+  const paying = createPayingFetch({ privateKey, ...(allowedAsset === undefined ? {} : { allowedAsset }), ...(upto === undefined ? {} : { upto }) });
   const openai = new OpenAI({ baseURL: `${env.TOLLGATE_URL}/v1`, apiKey: "x402-pays-instead", fetch: paying.fetch, maxRetries: 0 });
   const messages = [{ role: "user" as const, content: prompt }];
   console.log(`agent ${paying.address} asks: ${prompt}\n`);
 
   let headers: Headers;
+  let usage: { prompt_tokens: number; completion_tokens: number } | null | undefined;
   if (stream) {
     const { data, response } = await openai.chat.completions.create({ model: env.AGENT_MODEL, messages, stream: true }).withResponse();
     headers = response.headers;
-    for await (const chunk of data) process.stdout.write(chunk.choices[0]?.delta?.content ?? "");
+    for await (const chunk of data) {
+      process.stdout.write(chunk.choices[0]?.delta?.content ?? "");
+      usage ??= chunk.usage;
+    }
     process.stdout.write("\n");
   } else {
     const { data, response } = await openai.chat.completions.create({ model: env.AGENT_MODEL, messages }).withResponse();
     headers = response.headers;
+    usage = data.usage;
     console.log(data.choices[0]?.message.content ?? "");
   }
 
   const receipt = paying.receipts.at(-1);
+  // Streams carry no cost headers after their first byte: the receipt says what settled.
+  const charged = headers.get("x-tollgate-charged") ?? (receipt?.amount === undefined || receipt.amount === "" ? undefined : atomicToUsd(BigInt(receipt.amount)));
   console.log("");
   console.log(`model:       ${headers.get("x-tollgate-model")} (${headers.get("x-tollgate-provider")}, task ${headers.get("x-tollgate-task")}, strategy ${headers.get("x-tollgate-strategy")})`);
-  console.log(`price:       ${headers.get("x-tollgate-price")} USDC`);
-  console.log(`settlement:  ${receipt?.transaction ?? "(no receipt)"} on ${receipt?.network ?? "?"}`);
+  console.log(`maximum:     ${headers.get("x-tollgate-price")} USDC`);
+  console.log(`charged:     ${charged === undefined ? "(see the receipt)" : `${charged} USDC`}`);
+  console.log(`usage:       ${usage == null ? "(not reported)" : `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens`}`);
+  console.log(`settlement:  ${receipt?.transaction || "(no receipt)"} on ${receipt?.network ?? "?"}`);
+}
+
+/** x402 upto moves the token through Permit2, which the payer approves once (a transaction). */
+async function approvePermit2Once(privateKey: `0x${string}`, token: `0x${string}`, publicClient: PublicClient, chain: Chain, rpcUrl: string): Promise<void> {
+  const account = privateKeyToAccount(privateKey);
+  const allowance = await publicClient.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [account.address, PERMIT2_ADDRESS] });
+  if (allowance > 0n) return;
+  console.log(`approving Permit2 for ${token} once, so upto payments can move it...`);
+  const wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
+  const hash = await wallet.writeContract({ address: token, abi: erc20Abi, functionName: "approve", args: [PERMIT2_ADDRESS, maxUint256], chain });
+  await publicClient.waitForTransactionReceipt({ hash });
 }
 
 main().catch((error: unknown) => {

@@ -1,12 +1,16 @@
 import { x402Client } from "@x402/core/client";
 import { decodePaymentResponseHeader } from "@x402/core/http";
 import type { SettleResponse } from "@x402/core/types";
+import { toClientEvmSigner } from "@x402/evm";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
+import { UptoEvmScheme } from "@x402/evm/upto/client";
+import type { PublicClient } from "viem";
 import { wrapFetchWithPayment } from "@x402/fetch";
 import { privateKeyToAccount } from "viem/accounts";
 
 /**
- * A fetch that pays Tollgate's 402 challenges with x402 (@x402/fetch + the exact EVM scheme),
+ * A fetch that pays Tollgate's 402 challenges with x402 (@x402/fetch + the exact EVM scheme, and
+ * the upto scheme first when `upto` gives it a chain to read),
  * and collects settlement receipts: from the PAYMENT-RESPONSE header of non-streamed replies,
  * and from the `: PAYMENT-RESPONSE <base64>` SSE comment Tollgate sends at the end of a stream.
  */
@@ -21,13 +25,21 @@ export interface PayingFetchOptions {
   privateKey: `0x${string}`;
   /** The devnet token is not one of x402's default assets, so it must be allowed explicitly. */
   allowedAsset?: { network: `${string}:${string}`; asset: string; maxAmountPerPayment?: string };
+  /**
+   * Also pay with x402 `upto` (Permit2: charged the call's actual cost), preferred where the 402
+   * offers it. Its signer reads the chain; the payer must have approved Permit2 for the token.
+   */
+  upto?: { publicClient: PublicClient };
 }
 
 const RECEIPT_COMMENT = /^: (?:X-)?PAYMENT-RESPONSE (\S+)$/m;
 
 export function createPayingFetch(options: PayingFetchOptions): PayingFetch {
   const account = privateKeyToAccount(options.privateKey);
-  const client = new x402Client().register("eip155:*", new ExactEvmScheme(account));
+  const client = new x402Client();
+  // The client pays the first offer it has a scheme for; Tollgate offers upto before exact.
+  if (options.upto !== undefined) client.register("eip155:*", new UptoEvmScheme(toClientEvmSigner(account, options.upto.publicClient)));
+  client.register("eip155:*", new ExactEvmScheme(account));
   if (options.allowedAsset !== undefined) client.setSpendControls({ allowedAssets: [options.allowedAsset] });
   const paying = wrapFetchWithPayment(globalThis.fetch, client);
   const receipts: SettleResponse[] = [];
