@@ -7,7 +7,8 @@ import OpenAI from "openai";
 import { createWalletClient, http, maxUint256 } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devUsdcAbi } from "../contracts-abi/abi.ts";
-import { devnetTestAccount } from "../src/devnet/accounts.ts";
+import { createPayingFetch } from "../examples/paying-fetch.ts";
+import { devnetPrivateKey, devnetTestAccount } from "../src/devnet/accounts.ts";
 import { devnetChain } from "../src/devnet/chain.ts";
 import { CANONICAL_PERMIT2 } from "../src/devnet/contracts.ts";
 import { parseUptoPayment } from "../src/payment/permit2-payload.ts";
@@ -99,6 +100,25 @@ describe("an upto call", () => {
     expect(response.headers.get("x-tollgate-charged")).not.toBe(response.headers.get("x-tollgate-max-price"));
     const usage = data.usage as unknown as { cost_details: { amount: string; maximum: string } };
     expect(usage.cost_details).toMatchObject({ amount: row.charged.toString(), maximum: row.amount.toString() });
+  });
+
+  it("is what the example agent's paying fetch picks when it registers upto and exact", async () => {
+    const agent = await uptoAgent(5);
+    const paying = createPayingFetch({
+      privateKey: devnetPrivateKey(agent.account),
+      allowedAsset: { network: NETWORK, asset: gateway.dev.info.asset },
+      upto: { publicClient: gateway.publicClient },
+    });
+    const res = await paying.fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Either will do" }], max_tokens: 1_000 }),
+    });
+    expect(res.status).toBe(200);
+    const row = await gateway.runtime.deps.ledger.get(res.headers.get("x-tollgate-request-id") ?? "");
+    expect(JSON.parse(row?.payment ?? "{}")).toMatchObject({ requirements: { scheme: "upto" } });
+    expect(row?.charged).toBeLessThan(row?.amount ?? 0n);
+    expect(paying.receipts.at(-1)?.success).toBe(true);
   });
 
   it("settles a stream read to the end at its usage, with the receipt in the SSE comment", async () => {
