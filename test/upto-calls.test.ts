@@ -200,6 +200,47 @@ describe("an upto call", () => {
   });
 });
 
+describe("concurrent upto calls from one wallet", () => {
+  it("settle while the balance covers them, leave debts when it does not, and never record a charge that did not move", async () => {
+    const account = devnetTestAccount(6);
+    const rpc = gateway.dev.info.rpcUrl;
+    const wallet = createWalletClient({ account, chain: devnetChain(rpc), transport: http(rpc, { retryCount: 0 }) });
+    const approved = await wallet.writeContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
+    await gateway.publicClient.waitForTransactionReceipt({ hash: approved });
+    const body = (i: number) => JSON.stringify({ model: MODEL, messages: [{ role: "user", content: `Concurrent ${i}` }], max_tokens: 2_000 });
+    const quote = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: body(0) });
+    const maximum = BigInt(decodePaymentRequiredHeader(quote.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0]?.amount ?? "0");
+    // Enough for any one maximum, not for 12: each verify passes, the settlements run it down.
+    await gateway.dev.faucet(account.address, maximum + maximum / 4n);
+    const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(account, gateway.publicClient)));
+    client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
+    const paying = wrapFetchWithPayment(fetch, client);
+    const [before, payToBefore] = await Promise.all([balanceOf(account.address), balanceOf(gateway.dev.info.payTo)]);
+
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => paying(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: body(i + 1) })),
+    );
+    const rows = [];
+    for (const res of responses) {
+      await res.text();
+      const row = await gateway.runtime.deps.ledger.get(res.headers.get("x-tollgate-request-id") ?? "");
+      if (row !== undefined) rows.push({ row, status: res.status });
+    }
+    const settled = rows.filter(({ row }) => row.status === "settled");
+    console.info(`concurrent upto: ${rows.map(({ row, status }) => `${row.status}/${status}`).join(" ")}`);
+    const unpaid = rows.filter(({ row }) => row.status === "unpaid");
+    // Served calls end settled or as debts; refusals before serving leave released rows.
+    expect(rows.every(({ row }) => ["settled", "unpaid", "released"].includes(row.status))).toBe(true);
+    expect(settled.every(({ status }) => status === 200)).toBe(true);
+    expect(unpaid.every(({ status }) => status === 502)).toBe(true);
+    expect(settled.length).toBeGreaterThan(0);
+    expect(unpaid.length).toBeGreaterThan(0);
+    const charged = settled.reduce((sum, { row }) => sum + (row.charged ?? 0n), 0n);
+    expect(before - (await balanceOf(account.address))).toBe(charged);
+    expect((await balanceOf(gateway.dev.info.payTo)) - payToBefore).toBe(charged);
+  });
+});
+
 describe("the upto front-run", () => {
   it("records a debt, not a settlement, when the payer spends its permit's nonce elsewhere while the call runs", async () => {
     const agent = await uptoAgent(3);
