@@ -49,9 +49,21 @@ async function uptoAgent(n: number) {
   const wallet = createWalletClient({ account, chain: devnetChain(rpc), transport: http(rpc, { retryCount: 0 }) });
   const hash = await wallet.writeContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
   await gateway.publicClient.waitForTransactionReceipt({ hash });
+  return { account, fetch: uptoFetch(account).fetch };
+}
+
+/** @x402/fetch with the official upto client for `account`, recording each PAYMENT-SIGNATURE it sends. */
+function uptoFetch(account: ReturnType<typeof devnetTestAccount>) {
+  const sent: string[] = [];
   const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(account, gateway.publicClient)));
   client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
-  return { account, fetch: wrapFetchWithPayment(fetch, client) };
+  const paying = wrapFetchWithPayment(async (input, init) => {
+    const request = new Request(input, init);
+    const header = request.headers.get("PAYMENT-SIGNATURE");
+    if (header !== null) sent.push(header);
+    return fetch(request);
+  }, client);
+  return { fetch: paying, sent };
 }
 
 /** The formula over the usage the ledger recorded from the upstream. */
@@ -181,15 +193,7 @@ describe("an upto call", () => {
 
   it("refuses the same upto signature a second time, without calling the upstream", async () => {
     const agent = await uptoAgent(2);
-    const sent: string[] = [];
-    const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(agent.account, gateway.publicClient)));
-    client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
-    const recording = wrapFetchWithPayment(async (input, init) => {
-      const request = new Request(input, init);
-      const header = request.headers.get("PAYMENT-SIGNATURE");
-      if (header !== null) sent.push(header);
-      return fetch(request);
-    }, client);
+    const { fetch: recording, sent } = uptoFetch(agent.account);
     const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Once only" }], max_tokens: 100 });
     expect((await recording(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body })).status).toBe(200);
     const upstreamCalls = upstream.requests.length;
@@ -212,9 +216,7 @@ describe("concurrent upto calls from one wallet", () => {
     const maximum = BigInt(decodePaymentRequiredHeader(quote.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0]?.amount ?? "0");
     // Enough for any one maximum, not for 12: each verify passes, the settlements run it down.
     await gateway.dev.faucet(account.address, maximum + maximum / 4n);
-    const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(account, gateway.publicClient)));
-    client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
-    const paying = wrapFetchWithPayment(fetch, client);
+    const paying = uptoFetch(account).fetch;
     const [before, payToBefore] = await Promise.all([balanceOf(account.address), balanceOf(gateway.dev.info.payTo)]);
 
     const responses = await Promise.all(
@@ -244,15 +246,7 @@ describe("concurrent upto calls from one wallet", () => {
 describe("the upto front-run", () => {
   it("records a debt, not a settlement, when the payer spends its permit's nonce elsewhere while the call runs", async () => {
     const agent = await uptoAgent(3);
-    const sent: string[] = [];
-    const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(agent.account, gateway.publicClient)));
-    client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
-    const paying = wrapFetchWithPayment(async (input, init) => {
-      const request = new Request(input, init);
-      const header = request.headers.get("PAYMENT-SIGNATURE");
-      if (header !== null) sent.push(header);
-      return fetch(request);
-    }, client);
+    const { fetch: paying, sent } = uptoFetch(agent.account);
 
     let release = () => {};
     upstream.setBehaviour({ holdFirstByte: new Promise<void>((resolve) => (release = resolve)) });
