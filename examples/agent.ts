@@ -7,13 +7,12 @@
  * Against the zero-config devnet it reads its key, the token and the RPC from GET /dev/info.
  * Elsewhere set TOLLGATE_URL, AGENT_PRIVATE_KEY, AGENT_RPC_URL (default: the network's public
  * RPC) and, for a non-default token, AGENT_ASSET. It pays with x402 `upto` where the 402 offers
- * it (charged the call's actual cost; it approves Permit2 for the token once, which costs gas),
- * else `exact`; `--exact` pays the quote with exact only.
+ * it (charged the call's actual cost), else `exact`; `--exact` pays the quote with exact only.
+ * Upto moves the token through Permit2: where the 402 declares eip2612GasSponsoring the official
+ * client signs an EIP-2612 permit with its first payment; elsewhere approve Permit2 once first.
  */
-import { PERMIT2_ADDRESS } from "@x402/evm";
 import OpenAI from "openai";
-import { createPublicClient, createWalletClient, defineChain, erc20Abi, http, maxUint256, type Chain, type PublicClient } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { createPublicClient, defineChain, http, type PublicClient } from "viem";
 import { z } from "zod";
 import { atomicToUsd } from "../src/lib/money.ts";
 import { defaultUsdc } from "../src/payment/terms.ts";
@@ -62,7 +61,6 @@ async function main(): Promise<void> {
   if (!exactOnly && rpcUrl !== undefined && token !== undefined) {
     const chain = defineChain({ id: chainId, name: env.AGENT_NETWORK, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
     const publicClient = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
-    await approvePermit2Once(privateKey, token, publicClient, chain, rpcUrl);
     upto = { publicClient };
   }
   const paying = createPayingFetch({ privateKey, ...(allowedAsset === undefined ? {} : { allowedAsset }), ...(upto === undefined ? {} : { upto }) });
@@ -96,17 +94,6 @@ async function main(): Promise<void> {
   console.log(`charged:     ${charged === undefined ? "(see the receipt)" : `${charged} USDC`}`);
   console.log(`usage:       ${usage == null ? "(not reported)" : `${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens`}`);
   console.log(`settlement:  ${receipt?.transaction || "(no receipt)"} on ${receipt?.network ?? "?"}`);
-}
-
-/** x402 upto moves the token through Permit2, which the payer approves once (a transaction). */
-async function approvePermit2Once(privateKey: `0x${string}`, token: `0x${string}`, publicClient: PublicClient, chain: Chain, rpcUrl: string): Promise<void> {
-  const account = privateKeyToAccount(privateKey);
-  const allowance = await publicClient.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [account.address, PERMIT2_ADDRESS] });
-  if (allowance > 0n) return;
-  console.log(`approving Permit2 for ${token} once, so upto payments can move it...`);
-  const wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
-  const hash = await wallet.writeContract({ address: token, abi: erc20Abi, functionName: "approve", args: [PERMIT2_ADDRESS, maxUint256], chain });
-  await publicClient.waitForTransactionReceipt({ hash });
 }
 
 main().catch((error: unknown) => {

@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from "@x402/core/http";
 import { x402Client } from "@x402/core/client";
 import { toClientEvmSigner } from "@x402/evm";
@@ -85,6 +87,8 @@ describe("the 402", () => {
     expect(accepts.map((a) => a.scheme)).toEqual(["upto", "exact"]);
     expect(accepts[0]?.amount).toBe(accepts[1]?.amount);
     expect(accepts[0]?.extra["facilitatorAddress"]).toMatch(/^0x[0-9a-f]{40}$/);
+    // The devnet's facilitator takes EIP-2612 permits, so the 402 says so.
+    expect(Object.keys(decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").extensions ?? {})).toEqual(["eip2612GasSponsoring"]);
     const v1 = (await res.json()) as { accepts: Array<{ scheme: string }> };
     expect(v1.accepts.map((a) => a.scheme)).toEqual(["exact"]);
   });
@@ -191,6 +195,26 @@ describe("an upto call", () => {
     }
   });
 
+  it("serves a payer that never approved Permit2: its EIP-2612 permit travels with the payment (gas sponsoring)", async () => {
+    const account = devnetTestAccount(7);
+    await gateway.dev.faucet(account.address, 5_000_000n);
+    const allowance = () => gateway.publicClient.readContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "allowance", args: [account.address, CANONICAL_PERMIT2] });
+    expect(await allowance()).toBe(0n);
+    const before = await balanceOf(account.address);
+    const res = await uptoFetch(account).fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "No approve transaction, please" }], max_tokens: 1_000 }),
+    });
+    expect(res.status).toBe(200);
+    const row = await gateway.runtime.deps.ledger.get(res.headers.get("x-tollgate-request-id") ?? "");
+    if (row == null || row.charged === null) throw new Error("no charged row");
+    expect(row.status).toBe("settled");
+    expect(JSON.parse(row.payment)).toMatchObject({ payload: { extensions: { eip2612GasSponsoring: { info: { from: account.address } } } } });
+    expect(before - (await balanceOf(account.address))).toBe(row.charged);
+    expect(await allowance()).toBeGreaterThan(0n); // the permit set it, paid for by the facilitator
+  });
+
   it("refuses the same upto signature a second time, without calling the upstream", async () => {
     const agent = await uptoAgent(2);
     const { fetch: recording, sent } = uptoFetch(agent.account);
@@ -284,5 +308,24 @@ describe("the upto front-run", () => {
     });
     expect(next.status).toBe(402);
     expect(((await next.json()) as { error: { code: string } }).error.code).toBe("unpaid_debt");
+  });
+});
+
+describe("npm run agent", () => {
+  it("pays with upto (its permit instead of an approve) and prints the maximum, the charge and the usage", async () => {
+    const repo = fileURLToPath(new URL("..", import.meta.url));
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["--import", "tsx", "examples/agent.ts", "Write a haiku about tolls"], { cwd: repo, env: { ...process.env, TOLLGATE_URL: gateway.url } }, (error, out, err) =>
+        resolve({ code: error === null ? 0 : Number(error.code ?? -1), stdout: out, stderr: err }),
+      );
+    });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const field = (name: string) => new RegExp(`^${name}:\\s+(.+)$`, "m").exec(stdout)?.[1] ?? "";
+    const maximum = Number(field("maximum").split(" ")[0]);
+    const charged = Number(field("charged").split(" ")[0]);
+    expect(charged).toBeGreaterThan(0);
+    expect(charged).toBeLessThan(maximum);
+    expect(field("usage")).toMatch(/^\d+ prompt \+ \d+ completion tokens$/);
+    expect(field("settlement")).toMatch(/^0x[0-9a-f]{64} on eip155:84532$/);
   });
 });

@@ -1,6 +1,30 @@
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import type { Offer } from "./offer.ts";
-import type { PaymentTerms } from "./terms.ts";
+import { EIP2612_GAS_SPONSORING, type PaymentTerms } from "./terms.ts";
+
+/**
+ * The EIP-2612 gas-sponsoring declaration (x402 extension `eip2612GasSponsoring`): the
+ * facilitator takes the payer's EIP-2612 permit for Permit2 with the payment, so an upto payer
+ * needs no approve transaction. `info` describes the offer; `schema` is what the client fills in.
+ */
+const GAS_SPONSORING = {
+  info: { description: "An EIP-2612 permit of the token to the canonical Permit2 may travel with an upto payment instead of an approve transaction.", version: "1" },
+  schema: {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    type: "object",
+    properties: {
+      from: { type: "string", pattern: "^0x[a-fA-F0-9]{40}$" },
+      asset: { type: "string", pattern: "^0x[a-fA-F0-9]{40}$" },
+      spender: { type: "string", pattern: "^0x[a-fA-F0-9]{40}$" },
+      amount: { type: "string", pattern: "^[0-9]+$" },
+      nonce: { type: "string", pattern: "^[0-9]+$" },
+      deadline: { type: "string", pattern: "^[0-9]+$" },
+      signature: { type: "string", pattern: "^0x[a-fA-F0-9]+$" },
+      version: { type: "string" },
+    },
+    required: ["from", "asset", "spender", "amount", "nonce", "deadline", "signature", "version"],
+  },
+} as const;
 
 /** x402 v1 requirements (transports-v1 http.md): amount is `maxAmountRequired`, network by name. */
 export interface PaymentRequirementsV1 {
@@ -75,6 +99,7 @@ export function buildChallenge(terms: PaymentTerms, offer: Offer, error: string)
       resource: { url: offer.resourceUrl, description: offer.description, mimeType: "application/json" },
       // upto first when the facilitator settles it: a client that has it pays only what the call costs.
       accepts: terms.upto === undefined ? [requirementsV2(terms, offer)] : [requirementsUpto({ ...terms, upto: terms.upto }, offer), requirementsV2(terms, offer)],
+      ...(terms.upto?.gasSponsoring === true ? { extensions: { [EIP2612_GAS_SPONSORING]: GAS_SPONSORING } } : {}),
     },
     v1Body: { x402Version: 1, error, accepts },
   };

@@ -20,15 +20,22 @@ export interface PaymentTerms {
    * settles from (`extra.facilitatorAddress`), which the payer's Permit2 witness must name. The
    * 402 then offers `upto` before `exact` (DESIGN.md "Schemes and the paid lifecycle").
    */
-  upto?: { facilitatorAddress: `0x${string}` } | undefined;
+  upto?: { facilitatorAddress: `0x${string}`; /** The facilitator takes an EIP-2612 permit instead of a Permit2 approval. */ gasSponsoring: boolean } | undefined;
 }
 
 /** The upto entry of a facilitator's /supported for `network`, if it lists one with its address. */
-export function uptoSupport(supported: { kinds: ReadonlyArray<{ x402Version: number; scheme: string; network: string; extra?: Record<string, unknown> | undefined }> }, network: string): PaymentTerms["upto"] {
+export function uptoSupport(
+  supported: { kinds: ReadonlyArray<{ x402Version: number; scheme: string; network: string; extra?: Record<string, unknown> | undefined }>; extensions?: readonly string[] | undefined },
+  network: string,
+): PaymentTerms["upto"] {
   const kind = supported.kinds.find((k) => k.x402Version === 2 && k.scheme === "upto" && k.network === network);
   const address = kind?.extra?.["facilitatorAddress"];
-  return typeof address === "string" && /^0x[0-9a-fA-F]{40}$/.test(address) ? { facilitatorAddress: address.toLowerCase() as `0x${string}` } : undefined;
+  if (typeof address !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(address)) return undefined;
+  return { facilitatorAddress: address.toLowerCase() as `0x${string}`, gasSponsoring: supported.extensions?.includes(EIP2612_GAS_SPONSORING) ?? false };
 }
+
+/** The x402 extension key of EIP-2612 gas sponsoring (x402 specs/extensions). */
+export const EIP2612_GAS_SPONSORING = "eip2612GasSponsoring";
 
 const V1_NAMES: Record<number, string> = {
   8453: "base",
