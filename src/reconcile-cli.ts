@@ -2,13 +2,15 @@ import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { BaseError, createPublicClient, http, TransactionReceiptNotFoundError, type PublicClient } from "viem";
+import { BaseError, createPublicClient, http, type PublicClient } from "viem";
 import { z } from "zod";
 import { markDisproved } from "./call/lifecycle.ts";
 import { openLedger, SQLITE_FILE_NAME } from "./ledger/open.ts";
 import { reconcile, type Mismatch } from "./ledger/reconcile.ts";
 import type { CallRow, Ledger } from "./ledger/types.ts";
-import { provePayment, type PaymentProof } from "./payment/payment-proof.ts";
+import { createChainReader, type ChainReader } from "./payment/chain-reader.ts";
+import type { PaymentProof } from "./payment/payment-proof.ts";
+import { settlementProof } from "./payment/settle.ts";
 import { reconcileJson, reconcileTable } from "./ledger/reconcile-report.ts";
 import { defaultUsdc } from "./payment/terms.ts";
 import { DEFAULT_LOG_CHUNK_BLOCKS, readTransfersTo, transactionBlock } from "./payment/token-transfers.ts";
@@ -171,8 +173,9 @@ async function run(options: ReconcileOptions, print: (text: string) => void, pri
       calls.push(row);
     }
 
-    const proofs = await readProofs(client, token, calls);
-    const result = reconcile({ transfers, calls, notes, proofs });
+    const proofs = await readProofs(createChainReader({ rpcUrl: options.rpc }), calls);
+    // What each row says was paid: the charge (upto settles less than the signed maximum).
+    const result = reconcile({ transfers, calls: calls.map((call) => ({ ...call, amount: call.charged ?? call.amount })), notes, proofs });
     const scope = { chainId, token, payTo: options.payTo, fromBlock: options.fromBlock, toBlock, transfers: transfers.length, settledRows: calls.length, outsideRange };
     print(options.json ? `${reconcileJson(scope, result)}\n` : reconcileTable(scope, result));
     if (options.apply) {
@@ -189,17 +192,18 @@ async function run(options: ReconcileOptions, print: (text: string) => void, pri
 /** Receipts read at once; public RPCs throttle bursts. */
 const RECEIPT_CONCURRENCY = 8;
 
-/** What each call's transaction proves about its payment; calls whose transaction is not on chain are left out. */
-async function readProofs(client: PublicClient, token: `0x${string}`, calls: readonly CallRow[]): Promise<Map<string, PaymentProof>> {
+/**
+ * What each call's transaction proves about its payment, by the call's own scheme (the rule
+ * settlement applies: payment/settle.ts settlementProof); calls whose transaction is not on chain
+ * are left out.
+ */
+async function readProofs(chain: ChainReader, calls: readonly CallRow[]): Promise<Map<string, PaymentProof>> {
   const proofs = new Map<string, PaymentProof>();
   const queue = calls.filter((call) => call.txHash !== null);
   const worker = async () => {
     for (let call = queue.shift(); call !== undefined; call = queue.shift()) {
-      const receipt = await client.getTransactionReceipt({ hash: call.txHash as `0x${string}` }).catch((error: unknown) => {
-        if (error instanceof TransactionReceiptNotFoundError) return undefined;
-        throw error;
-      });
-      if (receipt !== undefined) proofs.set(call.id, provePayment(receipt, { asset: token, payer: call.payer, payTo: call.payTo, amount: call.amount, nonce: call.nonce }));
+      const proof = await settlementProof(chain, call, call.txHash as `0x${string}`);
+      if (proof.state !== "unknown") proofs.set(call.id, proof);
     }
   };
   await Promise.all(Array.from({ length: RECEIPT_CONCURRENCY }, worker));

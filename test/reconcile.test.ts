@@ -163,7 +163,7 @@ describe("npm run reconcile on the devnet", () => {
     const edited = call(1);
     await withTamperedRow(
       edited.requestId,
-      (db) => db.prepare("update calls set amount = amount + 1 where id = ?").run(edited.requestId),
+      (db) => db.prepare("update calls set amount = amount + 1, charged = charged + 1 where id = ?").run(edited.requestId),
       async () => {
         const { code, report } = await reconcileJson(firstBlock, lastCallBlock);
         expect(code).toBe(1);

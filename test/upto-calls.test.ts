@@ -15,6 +15,7 @@ import { devnetChain } from "../src/devnet/chain.ts";
 import { CANONICAL_PERMIT2 } from "../src/devnet/contracts.ts";
 import { parseUptoPayment } from "../src/payment/permit2-payload.ts";
 import { chargeFor } from "../src/payment/pricing.ts";
+import { runReconcileCli } from "../src/reconcile-cli.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { spendPermit2NonceElsewhere } from "./support/permit2.ts";
@@ -277,7 +278,7 @@ describe("the upto front-run", () => {
     const payToBefore = await balanceOf(gateway.dev.info.payTo);
     try {
       const arrived = upstream.waitForRequests(upstream.requests.length + 1);
-      const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Front-run me" }], max_tokens: 100 });
+      const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Front-run me" }], max_tokens: 2_000 });
       const responding = paying(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
       await arrived;
       const payment = parseUptoPayment(JSON.parse(Buffer.from(sent[0] ?? "", "base64").toString("utf8")));
@@ -307,7 +308,13 @@ describe("the upto front-run", () => {
       body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "And now?" }], max_tokens: 100 }),
     });
     expect(next.status).toBe(402);
-    expect(((await next.json()) as { error: { code: string } }).error.code).toBe("unpaid_debt");
+    const refusal = (await next.json()) as { error: { code: string; owed: string } };
+    expect(refusal.error.code).toBe("unpaid_debt");
+    // The debt is what the call cost, not the maximum the payer signed.
+    const debts = await gateway.runtime.deps.ledger.debts(agent.account.address);
+    expect(debts.map((d) => d.charged)).not.toContain(null);
+    expect(BigInt(refusal.error.owed)).toBe(debts.reduce((sum, d) => sum + (d.charged ?? 0n), 0n));
+    expect(BigInt(refusal.error.owed)).toBeLessThan(debts.reduce((sum, d) => sum + d.amount, 0n));
   });
 });
 
@@ -329,3 +336,22 @@ describe("npm run agent", () => {
     expect(field("settlement")).toMatch(/^0x[0-9a-f]{64} on eip155:84532$/);
   });
 });
+
+describe("npm run reconcile after upto calls", () => {
+  it("finds every upto settlement proven by its own rule and its transfer equal to the charge", async () => {
+    const { code, stdout } = await reconcileCliJson(["--from-block", "0", "--rpc", gateway.dev.info.rpcUrl, "--token", gateway.dev.info.asset, "--pay-to", gateway.dev.info.payTo, "--data-dir", gateway.dataDir, "--json"]);
+    const report = JSON.parse(stdout) as { matched: number; mismatches: unknown[] };
+    expect(report.mismatches).toEqual([]);
+    expect(code).toBe(0);
+    const upto = (await gateway.runtime.deps.ledger.listSettled({ since: new Date(0) })).filter((row) => JSON.parse(row.payment).requirements.scheme === "upto");
+    expect(upto.length).toBeGreaterThan(3);
+    expect(report.matched).toBeGreaterThanOrEqual(upto.length);
+  });
+});
+
+async function reconcileCliJson(args: string[]): Promise<{ code: number; stdout: string }> {
+  let stdout = "";
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !["RPC_URL", "ASSET", "PAY_TO", "DATA_DIR", "DATABASE_URL"].includes(name)));
+  const code = await runReconcileCli(args, env, { stdout: (text) => (stdout += text), stderr: () => {} });
+  return { code, stdout };
+}

@@ -104,11 +104,19 @@ export async function openPaidCall(deps: CallDeps, input: OpenPaidCall): Promise
   };
 }
 
+/**
+ * What unpaid calls owe: what each was charged (an upto call its actual cost, not the maximum the
+ * payer signed), else its amount (rows from before the `charged` column).
+ */
+export function amountOwed(debts: ReadonlyArray<{ amount: bigint; charged: bigint | null }>): bigint {
+  return debts.reduce((sum, row) => sum + (row.charged ?? row.amount), 0n);
+}
+
 /** A wallet whose earlier settlement failed by its doing gets no new call until the debt is paid. */
 async function refuseDebtors(deps: CallDeps, payer: `0x${string}`): Promise<void> {
   const debts = await deps.ledger.debts(payer);
   if (debts.length === 0) return;
-  const owed = debts.reduce((sum, row) => sum + row.amount, 0n);
+  const owed = amountOwed(debts);
   throw new TollgateError(
     "unpaid_debt",
     `Wallet ${payer} owes ${atomicToUsd(owed)} USDC for ${debts.length} call(s) whose settlement reverted; pay it with POST /v1/debts/${payer} first`,

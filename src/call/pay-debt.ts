@@ -6,7 +6,7 @@ import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
 import { bodyHash } from "../payment/quote.ts";
 import type { CallDeps } from "./deps.ts";
 import { markRepaid } from "./lifecycle.ts";
-import { acceptFor, challengeFor, makeOffer, openPaidCall } from "./paid-call.ts";
+import { acceptFor, amountOwed, challengeFor, makeOffer, openPaidCall } from "./paid-call.ts";
 
 /**
  * `calls` is how many calls the debt is for. Their request ids stay inside: the unpaid endpoint
@@ -28,7 +28,7 @@ export async function payDebt(
 ): Promise<DebtOutcome> {
   const debts = await deps.ledger.debts(input.wallet);
   if (debts.length === 0) return { kind: "clear" };
-  const owed = debts.reduce((sum, row) => sum + row.amount, 0n);
+  const owed = amountOwed(debts);
   const calls = debts.map((row) => row.id);
   const { quoteExpiresAt: _, ...offer } = makeOffer(deps, {
     amount: owed,

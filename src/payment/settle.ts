@@ -74,28 +74,36 @@ interface Method {
   fate(): Promise<AuthorizationFate>;
 }
 
-function methodOf(deps: SettleContext, row: PaymentToSettle, stored: StoredPayment): Method {
+function methodOf(chain: ChainReader, row: PaymentToSettle, stored: StoredPayment): Method {
   const requirements = stored.requirements as PaymentRequirements;
   if (requirements.scheme === "upto") {
     const charge = row.charged ?? row.amount;
     const { authorization } = parseUptoPayment(stored.payload);
     return {
       requirements: { ...requirements, amount: charge.toString() },
-      proof: (transaction) => deps.chain.uptoPaymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: charge, authorization }),
-      fate: () => deps.chain.permit2NonceFate({ asset: row.asset, payer: row.payer, payTo: row.payTo, nonce: authorization.nonce }),
+      proof: (transaction) => chain.uptoPaymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: charge, authorization }),
+      fate: () => chain.permit2NonceFate({ asset: row.asset, payer: row.payer, payTo: row.payTo, nonce: authorization.nonce }),
     };
   }
   return {
     requirements,
-    proof: (transaction) => deps.chain.paymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: row.amount, nonce: row.nonce }),
-    fate: () => deps.chain.authorizationFate(row.asset, row.payer, row.nonce),
+    proof: (transaction) => chain.paymentProof(transaction, { asset: row.asset, payer: row.payer, payTo: row.payTo, amount: row.amount, nonce: row.nonce }),
+    fate: () => chain.authorizationFate(row.asset, row.payer, row.nonce),
   };
+}
+
+/**
+ * What `transaction` proves about a recorded payment, by the payment's own scheme (the same rule
+ * settlement applies; `npm run reconcile` asks it of every settled row). `unknown`: not mined.
+ */
+export function settlementProof(chain: ChainReader, row: PaymentToSettle, transaction: `0x${string}`): Promise<PaymentProof | { state: "unknown"; transaction: `0x${string}` }> {
+  return methodOf(chain, row, StoredPayment.parse(JSON.parse(row.payment))).proof(transaction);
 }
 
 /** Settles `row` now (or finds out that it was settled, undone or expired). Never throws for the chain's or the facilitator's faults. */
 export async function settlePayment(deps: SettleContext, row: PaymentToSettle): Promise<SettleOutcome> {
   const stored = StoredPayment.parse(JSON.parse(row.payment));
-  const method = methodOf(deps, row, stored);
+  const method = methodOf(deps.chain, row, stored);
   const nowSeconds = Math.floor(deps.now() / 1000);
 
   if (row.validBefore <= nowSeconds + SETTLE_MARGIN_SECONDS) {
