@@ -58,7 +58,10 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<LocalVerif
       { param: "authorization.value", details: { reason: auth.value < input.expectedAmount ? "underpaid" : "overpaid" } },
     );
   }
-  checkValidityWindow(auth, BigInt(input.nowSeconds));
+  checkValidityWindow(
+    { noun: "authorization", validAfter: auth.validAfter, validBefore: auth.validBefore, params: { validAfter: "authorization.validAfter", validBefore: "authorization.validBefore" } },
+    BigInt(input.nowSeconds),
+  );
   const kind = signatureKind(input.signature);
   if (kind === "malformed") {
     throw new TollgateError(
@@ -81,31 +84,45 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<LocalVerif
   return { payer: auth.from, signatureChecked: kind === "eoa" };
 }
 
-function checkValidityWindow(auth: ExactAuthorization, now: bigint): void {
-  if (auth.validAfter > now) {
-    throw new TollgateError("payment_expired", `authorization is not valid before ${auth.validAfter}`, {
-      param: "authorization.validAfter",
+/** A signed payment's window, named as its payload names it, for errors that point at the field. */
+export interface ValidityWindow {
+  /** What the agent signed, as the messages call it: "authorization" (EIP-3009) or "permit" (Permit2). */
+  noun: string;
+  validAfter: bigint;
+  validBefore: bigint;
+  params: { validAfter: string; validBefore: string };
+}
+
+/**
+ * The window every payment must satisfy, whatever its scheme: valid now, with at least
+ * MIN_REMAINING_VALIDITY_SECONDS left to settle in, and no more than MAX_VALIDITY_SECONDS ahead.
+ */
+export function checkValidityWindow(window: ValidityWindow, now: bigint): void {
+  const { noun, validAfter, validBefore, params } = window;
+  if (validAfter > now) {
+    throw new TollgateError("payment_expired", `${noun} is not valid before ${validAfter}`, {
+      param: params.validAfter,
       details: { reason: "not_yet_valid" },
     });
   }
-  if (auth.validBefore <= now) {
-    throw new TollgateError("payment_expired", `authorization expired at ${auth.validBefore}`, {
-      param: "authorization.validBefore",
+  if (validBefore <= now) {
+    throw new TollgateError("payment_expired", `${noun} expired at ${validBefore}`, {
+      param: params.validBefore,
       details: { reason: "expired" },
     });
   }
-  if (auth.validBefore < now + BigInt(MIN_REMAINING_VALIDITY_SECONDS)) {
+  if (validBefore < now + BigInt(MIN_REMAINING_VALIDITY_SECONDS)) {
     throw new TollgateError(
       "payment_expired",
-      `authorization expires at ${auth.validBefore}, less than ${MIN_REMAINING_VALIDITY_SECONDS}s from now: too soon to settle`,
-      { param: "authorization.validBefore", details: { reason: "expires_too_soon" } },
+      `${noun} expires at ${validBefore}, less than ${MIN_REMAINING_VALIDITY_SECONDS}s from now: too soon to settle`,
+      { param: params.validBefore, details: { reason: "expires_too_soon" } },
     );
   }
-  if (auth.validBefore > now + BigInt(MAX_VALIDITY_SECONDS)) {
+  if (validBefore > now + BigInt(MAX_VALIDITY_SECONDS)) {
     throw new TollgateError(
       "payment_expired",
-      `authorization is valid until ${auth.validBefore}, more than ${MAX_VALIDITY_SECONDS}s from now; sign for the 402's maxTimeoutSeconds`,
-      { param: "authorization.validBefore", details: { reason: "valid_too_long" } },
+      `${noun} is valid until ${validBefore}, more than ${MAX_VALIDITY_SECONDS}s from now; sign for the 402's maxTimeoutSeconds`,
+      { param: params.validBefore, details: { reason: "valid_too_long" } },
     );
   }
 }

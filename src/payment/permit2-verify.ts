@@ -1,7 +1,7 @@
 import { PERMIT2_ADDRESS, x402UptoPermit2ProxyAddress } from "@x402/evm";
 import type { Hex } from "viem";
 import { TollgateError } from "../lib/errors.ts";
-import { MAX_VALIDITY_SECONDS, MIN_REMAINING_VALIDITY_SECONDS, signatureKind } from "./local-verify.ts";
+import { checkValidityWindow, signatureKind } from "./local-verify.ts";
 import { permit2WitnessDigest } from "./permit2-digest.ts";
 import type { UptoAuthorization } from "./permit2-payload.ts";
 import { recoverSigner } from "./recover-signer.ts";
@@ -118,32 +118,15 @@ export function verifyUptoLocally(input: UptoVerifyInput): UptoLocalVerification
  * outlive the upstream call plus settlement, and must not outlive any quote by much.
  */
 function checkWindow(auth: UptoAuthorization, now: bigint): void {
-  if (auth.witness.validAfter > now) {
-    throw new TollgateError("payment_expired", `permit is not valid before ${auth.witness.validAfter}`, {
-      param: "permit2Authorization.witness.validAfter",
-      details: { reason: "not_yet_valid" },
-    });
-  }
-  if (auth.deadline <= now) {
-    throw new TollgateError("payment_expired", `permit expired at ${auth.deadline}`, {
-      param: "permit2Authorization.deadline",
-      details: { reason: "expired" },
-    });
-  }
-  if (auth.deadline < now + BigInt(MIN_REMAINING_VALIDITY_SECONDS)) {
-    throw new TollgateError(
-      "payment_expired",
-      `permit expires at ${auth.deadline}, less than ${MIN_REMAINING_VALIDITY_SECONDS}s from now: too soon to settle`,
-      { param: "permit2Authorization.deadline", details: { reason: "expires_too_soon" } },
-    );
-  }
-  if (auth.deadline > now + BigInt(MAX_VALIDITY_SECONDS)) {
-    throw new TollgateError(
-      "payment_expired",
-      `permit is valid until ${auth.deadline}, more than ${MAX_VALIDITY_SECONDS}s from now; sign for the 402's maxTimeoutSeconds`,
-      { param: "permit2Authorization.deadline", details: { reason: "valid_too_long" } },
-    );
-  }
+  checkValidityWindow(
+    {
+      noun: "permit",
+      validAfter: auth.witness.validAfter,
+      validBefore: auth.deadline,
+      params: { validAfter: "permit2Authorization.witness.validAfter", validBefore: "permit2Authorization.deadline" },
+    },
+    now,
+  );
 }
 
 /** One digester per chain: Permit2's domain separator is hashed once, not per call. */
