@@ -9,10 +9,8 @@ import type { PaymentRequirements } from "@x402/core/types";
 import { x402Client } from "@x402/core/client";
 import { toClientEvmSigner } from "@x402/evm";
 import { UptoEvmScheme } from "@x402/evm/upto/client";
-import { createWalletClient, http, maxUint256, type LocalAccount } from "viem";
-import { devUsdcAbi } from "../contracts-abi/abi.ts";
+import { createWalletClient, http, type LocalAccount } from "viem";
 import { devnetChain } from "../src/devnet/chain.ts";
-import { CANONICAL_PERMIT2 } from "../src/devnet/contracts.ts";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
@@ -25,6 +23,7 @@ import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { startGatewayOnChain, startTestGateway, TEST_ADMIN_TOKEN, type ChainGateway, type TestGateway } from "./support/gateway.ts";
+import { approvePermit2 } from "./support/permit2.ts";
 import { base64Json, signAuthorization, type AuthorizationFields } from "./support/sign-payment.ts";
 
 /**
@@ -169,8 +168,7 @@ describe("the dev facilitator at /facilitator/*", () => {
     await gateway.dev.faucet(payer.address, 2_000_000n);
     const rpc = gateway.dev.info.rpcUrl;
     const wallet = createWalletClient({ account: payer, chain: devnetChain(rpc), transport: http(rpc, { retryCount: 0 }) });
-    const hash = await wallet.writeContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
-    await gateway.publicClient.waitForTransactionReceipt({ hash });
+    await approvePermit2({ wallet, publicClient: gateway.publicClient, token: gateway.dev.info.asset });
     const supported = (await (await fetch(`${gateway.url}/facilitator/supported`)).json()) as { kinds: Array<{ scheme: string; extra?: Record<string, unknown> }> };
     const upto = supported.kinds.find((kind) => kind.scheme === "upto");
     const requirements: PaymentRequirements = {

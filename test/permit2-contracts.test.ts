@@ -33,7 +33,7 @@ import {
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startDevChain, type DevChain } from "../src/devnet/chain.ts";
 import { CANONICAL_PERMIT2, CANONICAL_X402_UPTO_PERMIT2_PROXY, mintUsdc } from "../src/devnet/contracts.ts";
-import { permit2NonceSpent, revertOf, uptoRevertAbi } from "./support/permit2.ts";
+import { approvePermit2 as approveForPermit2, permit2NonceSpent, revertOf, uptoRevertAbi } from "./support/permit2.ts";
 
 let dev: DevChain;
 
@@ -69,8 +69,7 @@ async function payer(index: number, funds = 10_000_000n, approvePermit2 = true):
   const account = devnetTestAccount(index);
   await mintUsdc({ walletClient: dev.walletClientFor(dev.accounts.deployer), publicClient: dev.publicClient, token: dev.token, to: account.address, amount: funds });
   if (approvePermit2) {
-    const hash = await dev.walletClientFor(account).writeContract({ address: dev.token, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
-    await dev.publicClient.waitForTransactionReceipt({ hash });
+    await approveForPermit2({ wallet: dev.walletClientFor(account), publicClient: dev.publicClient, token: dev.token });
   }
   return account;
 }

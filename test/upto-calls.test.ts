@@ -6,7 +6,7 @@ import { toClientEvmSigner } from "@x402/evm";
 import { UptoEvmScheme } from "@x402/evm/upto/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
 import OpenAI from "openai";
-import { createWalletClient, http, maxUint256 } from "viem";
+import { createWalletClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { createPayingFetch } from "../examples/paying-fetch.ts";
@@ -18,7 +18,7 @@ import { chargeFor } from "../src/payment/pricing.ts";
 import { runReconcileCli } from "../src/reconcile-cli.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
-import { spendPermit2NonceElsewhere } from "./support/permit2.ts";
+import { approvePermit2, spendPermit2NonceElsewhere } from "./support/permit2.ts";
 
 /**
  * x402 `upto` end to end on the devnet (issue 12): the gateway offers upto before exact, the
@@ -50,8 +50,7 @@ async function uptoAgent(n: number) {
   await gateway.dev.faucet(account.address, 5_000_000n);
   const rpc = gateway.dev.info.rpcUrl;
   const wallet = createWalletClient({ account, chain: devnetChain(rpc), transport: http(rpc, { retryCount: 0 }) });
-  const hash = await wallet.writeContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
-  await gateway.publicClient.waitForTransactionReceipt({ hash });
+  await approvePermit2({ wallet, publicClient: gateway.publicClient, token: gateway.dev.info.asset });
   return { account, fetch: uptoFetch(account).fetch };
 }
 
@@ -234,8 +233,7 @@ describe("concurrent upto calls from one wallet", () => {
     const account = devnetTestAccount(6);
     const rpc = gateway.dev.info.rpcUrl;
     const wallet = createWalletClient({ account, chain: devnetChain(rpc), transport: http(rpc, { retryCount: 0 }) });
-    const approved = await wallet.writeContract({ address: gateway.dev.info.asset, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
-    await gateway.publicClient.waitForTransactionReceipt({ hash: approved });
+    await approvePermit2({ wallet, publicClient: gateway.publicClient, token: gateway.dev.info.asset });
     const body = (i: number) => JSON.stringify({ model: MODEL, messages: [{ role: "user", content: `Concurrent ${i}` }], max_tokens: 2_000 });
     const quote = await fetch(`${gateway.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: body(0) });
     const maximum = BigInt(decodePaymentRequiredHeader(quote.headers.get("PAYMENT-REQUIRED") ?? "").accepts[0]?.amount ?? "0");

@@ -11,7 +11,7 @@ import { x402Client } from "@x402/core/client";
 import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { toClientEvmSigner, type UptoPermit2Payload } from "@x402/evm";
 import { UptoEvmScheme } from "@x402/evm/upto/client";
-import { getAddress, maxUint256, parseEventLogs, type Address, type Hash } from "viem";
+import { getAddress, parseEventLogs, type Address, type Hash } from "viem";
 import type { HDAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devUsdcAbi, x402UptoPermit2ProxyAbi } from "../contracts-abi/abi.ts";
@@ -19,7 +19,7 @@ import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startDevChain, type DevChain } from "../src/devnet/chain.ts";
 import { CANONICAL_PERMIT2, CANONICAL_X402_UPTO_PERMIT2_PROXY, mintUsdc } from "../src/devnet/contracts.ts";
 import { createInProcessFacilitator, type InProcessFacilitator } from "../src/payment/facilitator.ts";
-import { permit2NonceSpent, revertOf, uptoRevertAbi } from "./support/permit2.ts";
+import { approvePermit2, permit2NonceSpent, revertOf, uptoRevertAbi } from "./support/permit2.ts";
 
 const NETWORK = "eip155:84532" as const;
 const FUNDS = 10_000_000n; // 10 USDC per payer
@@ -50,8 +50,7 @@ async function payer(approved: boolean): Promise<HDAccount> {
   const account = devnetTestAccount(nextPayer++);
   await mintUsdc({ walletClient: dev.walletClientFor(dev.accounts.deployer), publicClient: dev.publicClient, token, to: account.address, amount: FUNDS });
   if (approved) {
-    const hash = await dev.walletClientFor(account).writeContract({ address: token, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
-    await dev.publicClient.waitForTransactionReceipt({ hash });
+    await approvePermit2({ wallet: dev.walletClientFor(account), publicClient: dev.publicClient, token });
   }
   return account;
 }

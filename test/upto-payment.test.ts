@@ -10,10 +10,10 @@ import { x402Client } from "@x402/core/client";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { PERMIT2_ADDRESS, toClientEvmSigner, uptoPermit2WitnessTypes, x402UptoPermit2ProxyAddress } from "@x402/evm";
 import { UptoEvmScheme } from "@x402/evm/upto/client";
-import { encodeAbiParameters, getAddress, keccak256, maxUint256, toHex, type Address, type Hash, type Hex } from "viem";
+import { encodeAbiParameters, getAddress, keccak256, toHex, type Address, type Hash, type Hex } from "viem";
 import type { HDAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devUsdcAbi, permit2Abi } from "../contracts-abi/abi.ts";
+import { permit2Abi } from "../contracts-abi/abi.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startDevChain, type DevChain } from "../src/devnet/chain.ts";
 import { CANONICAL_PERMIT2, CANONICAL_X402_UPTO_PERMIT2_PROXY, mintUsdc } from "../src/devnet/contracts.ts";
@@ -24,7 +24,7 @@ import { parseUptoPayment, type UptoAuthorization, type UptoSubmission } from ".
 import { verifyUptoLocally, type UptoVerifyInput } from "../src/payment/permit2-verify.ts";
 import type { PaymentTerms } from "../src/payment/terms.ts";
 import type { ExpectedUptoPayment } from "../src/payment/upto-payment-proof.ts";
-import { uptoRevertAbi } from "./support/permit2.ts";
+import { approvePermit2, uptoRevertAbi } from "./support/permit2.ts";
 
 const NETWORK = "eip155:84532" as const;
 const FUNDS = 10_000_000n;
@@ -66,8 +66,7 @@ async function payer(approved = true): Promise<HDAccount> {
   const account = devnetTestAccount(nextPayer++);
   await mintUsdc({ walletClient: dev.walletClientFor(dev.accounts.deployer), publicClient: dev.publicClient, token, to: account.address, amount: FUNDS });
   if (approved) {
-    const hash = await dev.walletClientFor(account).writeContract({ address: token, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
-    await dev.publicClient.waitForTransactionReceipt({ hash });
+    await approvePermit2({ wallet: dev.walletClientFor(account), publicClient: dev.publicClient, token });
   }
   return account;
 }

@@ -4,6 +4,7 @@ import {
   ContractFunctionRevertedError,
   encodeAbiParameters,
   keccak256,
+  maxUint256,
   toHex,
   type Account,
   type Address,
@@ -95,4 +96,10 @@ export async function spendPermit2NonceElsewhere(options: {
   const receipt = await options.publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== "success") throw new Error(`the front-run permit reverted (${hash})`);
   return hash;
+}
+
+/** The payer's one-time `approve(Permit2, max)` of the token (x402 upto, Phase 1 option A), mined. */
+export async function approvePermit2(options: { wallet: WalletClient<Transport, Chain, Account>; publicClient: PublicClient; token: Address }): Promise<void> {
+  const hash = await options.wallet.writeContract({ address: options.token, abi: devUsdcAbi, functionName: "approve", args: [CANONICAL_PERMIT2, maxUint256] });
+  await options.publicClient.waitForTransactionReceipt({ hash });
 }
