@@ -62,6 +62,16 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<LocalVerif
     { noun: "authorization", validAfter: auth.validAfter, validBefore: auth.validBefore, params: { validAfter: "authorization.validAfter", validBefore: "authorization.validBefore" } },
     BigInt(input.nowSeconds),
   );
+  const signatureChecked = checkSignature({ signature: input.signature, digest: () => digestFor(terms)(auth), signer: auth.from, noun: "payment", fromField: "authorization.from" });
+  return { payer: auth.from, signatureChecked };
+}
+
+/**
+ * The signature check every scheme shares: a malformed signature is refused; an EOA signature
+ * must recover, over `digest`, to `signer`; a smart wallet's is left to the facilitator. Returns
+ * whether the signature was checked here.
+ */
+export function checkSignature(input: { signature: `0x${string}`; digest: () => Hex; signer: `0x${string}`; noun: string; fromField: string }): boolean {
   const kind = signatureKind(input.signature);
   if (kind === "malformed") {
     throw new TollgateError(
@@ -70,18 +80,15 @@ export async function verifyLocally(input: LocalVerifyInput): Promise<LocalVerif
       { param: "signature", details: { reason: "malformed_signature" } },
     );
   }
-  if (kind === "eoa") {
-    const signer = recoverSigner(digestFor(terms)(auth), input.signature);
-    if (signer === undefined) {
-      throw new TollgateError("invalid_signature", "payment signature cannot be recovered (invalid r, s or v)", { param: "signature" });
-    }
-    if (signer.toLowerCase() !== auth.from) {
-      throw new TollgateError("invalid_signature", `payment was signed by ${signer}, not by authorization.from ${auth.from}`, {
-        param: "signature",
-      });
-    }
+  if (kind !== "eoa") return false;
+  const signer = recoverSigner(input.digest(), input.signature);
+  if (signer === undefined) {
+    throw new TollgateError("invalid_signature", "payment signature cannot be recovered (invalid r, s or v)", { param: "signature" });
   }
-  return { payer: auth.from, signatureChecked: kind === "eoa" };
+  if (signer.toLowerCase() !== input.signer) {
+    throw new TollgateError("invalid_signature", `${input.noun} was signed by ${signer}, not by ${input.fromField} ${input.signer}`, { param: "signature" });
+  }
+  return true;
 }
 
 /** A signed payment's window, named as its payload names it, for errors that point at the field. */

@@ -1,10 +1,9 @@
 import { PERMIT2_ADDRESS, x402UptoPermit2ProxyAddress } from "@x402/evm";
 import type { Hex } from "viem";
 import { TollgateError } from "../lib/errors.ts";
-import { checkValidityWindow, signatureKind } from "./local-verify.ts";
+import { checkSignature, checkValidityWindow } from "./local-verify.ts";
 import { permit2WitnessDigest } from "./permit2-digest.ts";
 import type { UptoAuthorization } from "./permit2-payload.ts";
-import { recoverSigner } from "./recover-signer.ts";
 import type { PaymentTerms } from "./terms.ts";
 
 /** Permit2 and the x402 upto proxy live at the same address on every chain (and on the devnet). */
@@ -88,28 +87,16 @@ export function verifyUptoLocally(input: UptoVerifyInput): UptoLocalVerification
     );
   }
   checkWindow(auth, BigInt(input.nowSeconds));
-  const kind = signatureKind(input.signature);
-  if (kind === "malformed") {
-    throw new TollgateError(
-      "invalid_signature",
-      `signature is ${(input.signature.length - 2) / 2} bytes: neither a 65-byte EOA signature nor an ABI-encoded smart-wallet one`,
-      { param: "signature", details: { reason: "malformed_signature" } },
-    );
-  }
-  // A 64-byte (EIP-2098) signature lands in "smart_wallet": Permit2 reads 64 bytes as compact
+  // A 64-byte (EIP-2098) signature lands with smart wallets: Permit2 reads 64 bytes as compact
   // ECDSA only when the owner has no code, which cannot be known offline. The facilitator judges it.
-  if (kind === "eoa") {
-    const signer = recoverSigner(digestFor(terms.chainId)(auth), input.signature);
-    if (signer === undefined) {
-      throw new TollgateError("invalid_signature", "payment signature cannot be recovered (invalid r, s or v)", { param: "signature" });
-    }
-    if (signer.toLowerCase() !== auth.from) {
-      throw new TollgateError("invalid_signature", `permit was signed by ${signer}, not by permit2Authorization.from ${auth.from}`, {
-        param: "signature",
-      });
-    }
-  }
-  return { payer: auth.from, signatureChecked: kind === "eoa" };
+  const signatureChecked = checkSignature({
+    signature: input.signature,
+    digest: () => digestFor(terms.chainId)(auth),
+    signer: auth.from,
+    noun: "permit",
+    fromField: "permit2Authorization.from",
+  });
+  return { payer: auth.from, signatureChecked };
 }
 
 /**
