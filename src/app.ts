@@ -5,6 +5,7 @@ import { serveDirect } from "./http/direct-routes.ts";
 import { errorHandler } from "./http/error-handler.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
+import { creditRoutes } from "./http/routes/credits.ts";
 import { debtRoutes } from "./http/routes/debts.ts";
 import { devRoutes } from "./http/routes/dev.ts";
 import { embeddingRoutes } from "./http/routes/embeddings.ts";
@@ -43,6 +44,7 @@ function expressApp(deps: AppDeps): RequestListener {
   });
 
   app.use(debtRoutes(deps));
+  app.use(creditRoutes(deps));
   app.use(modelRoutes(deps.catalog));
   app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken, health: deps.health, now: deps.now }));
   app.use(metricsRoutes({ health: deps.health, now: deps.now }));

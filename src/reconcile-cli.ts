@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { BaseError, createPublicClient, http, type PublicClient } from "viem";
 import { z } from "zod";
-import { markDisproved } from "./call/lifecycle.ts";
+import { markDisproved, paidByCredit } from "./call/lifecycle.ts";
 import { openLedger, SQLITE_FILE_NAME } from "./ledger/open.ts";
 import { reconcile, type Mismatch } from "./ledger/reconcile.ts";
 import type { CallRow, Ledger } from "./ledger/types.ts";
@@ -160,8 +160,14 @@ async function run(options: ReconcileOptions, print: (text: string) => void, pri
     const calls: CallRow[] = [];
     const notes = new Map<string, string>();
     let outsideRange = 0;
+    let onCredit = 0;
     for (const row of rows) {
       if (row.payTo !== options.payTo || row.asset !== token) continue;
+      // A call its payer's credit paid in full moved nothing on chain: there is nothing to compare.
+      if (paidByCredit(row)) {
+        onCredit += 1;
+        continue;
+      }
       if (row.txHash !== null && !inRange.has(row.txHash)) {
         const block = await transactionBlock(client, row.txHash);
         if (block !== undefined && (block < options.fromBlock || block > toBlock)) {
@@ -176,7 +182,7 @@ async function run(options: ReconcileOptions, print: (text: string) => void, pri
     const proofs = await readProofs(createChainReader({ rpcUrl: options.rpc }), calls);
     // What each row says was paid: the charge (upto settles less than the signed maximum).
     const result = reconcile({ transfers, calls: calls.map((call) => ({ ...call, amount: call.charged ?? call.amount })), notes, proofs });
-    const scope = { chainId, token, payTo: options.payTo, fromBlock: options.fromBlock, toBlock, transfers: transfers.length, settledRows: calls.length, outsideRange };
+    const scope = { chainId, token, payTo: options.payTo, fromBlock: options.fromBlock, toBlock, transfers: transfers.length, settledRows: calls.length, outsideRange, onCredit };
     print(options.json ? `${reconcileJson(scope, result)}\n` : reconcileTable(scope, result));
     if (options.apply) {
       const debts = await applyDebts(ledger, result.mismatches);

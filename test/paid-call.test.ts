@@ -110,7 +110,11 @@ describe("paid call", () => {
     // What the call cost, in the body (OpenRouter's usage.cost) and the headers; exact charges the maximum.
     expect(completion.usage.prompt_tokens).toBeGreaterThan(0);
     expect(completion.usage.cost).toBe(res.headers.get("x-tollgate-charged"));
-    expect(completion.usage.cost_details).toEqual({ amount: quoted.toString(), maximum: quoted.toString(), asset: gateway.dev.info.asset, network: "eip155:84532" });
+    // The usage cost no more than the price; under exact the difference becomes credit (README "Credit").
+    const usageCost = BigInt(completion.usage.cost_details["usage_cost"] ?? "-1");
+    expect(usageCost).toBeGreaterThan(0n);
+    expect(usageCost).toBeLessThanOrEqual(quoted);
+    expect(completion.usage.cost_details).toEqual({ amount: quoted.toString(), maximum: quoted.toString(), usage_cost: usageCost.toString(), credit_used: "0", asset: gateway.dev.info.asset, network: "eip155:84532" });
     expect(res.headers.get("x-tollgate-max-price")).toBe(res.headers.get("x-tollgate-price"));
     expect(res.headers.get("x-tollgate-charged")).toBe(res.headers.get("x-tollgate-price"));
     const receipt = decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE") ?? "");

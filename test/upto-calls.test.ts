@@ -88,7 +88,7 @@ describe("the 402", () => {
     expect(accepts[0]?.amount).toBe(accepts[1]?.amount);
     expect(accepts[0]?.extra["facilitatorAddress"]).toMatch(/^0x[0-9a-f]{40}$/);
     // The devnet's facilitator takes EIP-2612 permits, so the 402 says so.
-    expect(Object.keys(decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").extensions ?? {})).toEqual(["eip2612GasSponsoring"]);
+    expect(Object.keys(decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "").extensions ?? {})).toEqual(["eip2612GasSponsoring", "sign-in-with-x"]);
     const v1 = (await res.json()) as { accepts: Array<{ scheme: string }> };
     expect(v1.accepts.map((a) => a.scheme)).toEqual(["exact"]);
   });

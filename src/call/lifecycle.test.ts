@@ -47,7 +47,7 @@ describe("the paid call's state machine", () => {
     const id = await reserved();
     const steps = callSteps(ledger, id, now);
     await steps.verified();
-    await steps.served({ provider: "openai", rates, usage, latencyMs: 12, charged: 300n });
+    await steps.served({ provider: "openai", rates, usage, latencyMs: 12, charged: 300n, cost: 300n });
     const row = await ledger.get(id);
     expect(row).toMatchObject({ status: "served", provider: "openai", promptTokens: 10, completionTokens: 5, latencyMs: 12 });
     expect(row?.upstreamCost).toBeGreaterThan(0n);
@@ -59,10 +59,10 @@ describe("the paid call's state machine", () => {
   it("refuses a step out of order, and says where the call is", async () => {
     const id = await reserved();
     const steps = callSteps(ledger, id, now);
-    await expect(steps.served({ provider: "openai", rates, usage, latencyMs: 1, charged: 300n })).rejects.toThrow(/cannot become served from reserved/);
+    await expect(steps.served({ provider: "openai", rates, usage, latencyMs: 1, charged: 300n, cost: 300n })).rejects.toThrow(/cannot become served from reserved/);
     await steps.verified();
     await steps.failed("no provider");
-    await expect(steps.served({ provider: "openai", rates, usage, latencyMs: 1, charged: 300n })).rejects.toThrow(/cannot become served from failed/);
+    await expect(steps.served({ provider: "openai", rates, usage, latencyMs: 1, charged: 300n, cost: 300n })).rejects.toThrow(/cannot become served from failed/);
     await expect(steps.verified()).rejects.toThrow(/cannot become verified from failed/);
   });
 
@@ -70,12 +70,12 @@ describe("the paid call's state machine", () => {
     const id = await reserved();
     const steps = callSteps(ledger, id, now);
     await steps.verified();
-    await steps.served({ provider: "openai", rates, usage, latencyMs: 1, charged: 300n });
+    await steps.served({ provider: "openai", rates, usage, latencyMs: 1, charged: 300n, cost: 300n });
     const row = (await ledger.get(id))!;
     expect(await recordSettlement(ledger, row, { kind: "unpaid", reason: "authorization cancelled by the payer" }, new Date(now()))).toBe(true);
     expect(await recordSettlement(ledger, row, { kind: "settled", response: { success: true, transaction: `0x${"cd".repeat(32)}`, network: "eip155:84532" } }, new Date(now()))).toBe(false);
     expect(await ledger.get(id)).toMatchObject({ status: "unpaid", txHash: null });
-    await markRepaid(ledger, [id], "req_debt", new Date(now()));
+    await markRepaid(ledger, [(await ledger.get(id))!], "req_debt", new Date(now()));
     expect((await ledger.get(id))?.status).toBe("repaid");
   });
 });

@@ -1,4 +1,4 @@
-import type { CallRow, CallStatus, CallUpdate, Ledger, NewCall, ReserveOutcome } from "../ledger/types.ts";
+import type { CallRow, CallStatus, CallUpdate, CreditMove, Ledger, NewCall, ReserveOutcome } from "../ledger/types.ts";
 import { upstreamCost, type ModelRates } from "../payment/pricing.ts";
 import type { SettleOutcome } from "../payment/settle.ts";
 import type { Usage } from "../providers/types.ts";
@@ -26,7 +26,11 @@ const FROM = {
 /** The longest error text kept on a row. */
 const MAX_ERROR = 500;
 
-/** Creates the call's row in `reserved`; a second (payer, nonce) is refused, even under concurrency. */
+/**
+ * Creates the call's row in `reserved`, taking `creditUsed` from the payer's credit in the same
+ * transaction; a second (payer, nonce), or credit the balance no longer covers, is refused, even
+ * under concurrency.
+ */
 export function reserveCall(ledger: Ledger, call: NewCall): Promise<ReserveOutcome> {
   return ledger.reserve(call);
 }
@@ -39,8 +43,10 @@ export interface ServedCall {
   usage: Usage;
   latencyMs: number;
   ttftMs?: number | undefined;
-  /** What the call costs the agent: the signed amount under exact, the actual cost under upto. */
+  /** What settlement takes on chain: the signed amount under exact, the actual cost under upto. */
   charged: bigint;
+  /** What the usage cost the agent (payment/pricing.ts chargeFor); under exact the rest becomes credit. */
+  cost: bigint;
 }
 
 /**
@@ -57,9 +63,11 @@ export interface CallSteps {
   failed(reason: string): Promise<void>;
 }
 
-export function callSteps(ledger: Ledger, id: string, now: () => number): CallSteps {
-  const move = async (status: keyof typeof FROM, update: Omit<CallUpdate, "status" | "at">) => {
-    const moved = await ledger.transition(id, FROM[status], { ...update, status, at: new Date(now()) });
+export function callSteps(ledger: Ledger, id: string, now: () => number, options: { holdsCredit?: boolean } = {}): CallSteps {
+  // A call that held credit gives it back when it ends unserved, in the same transaction.
+  const giveBack: CreditMove | undefined = options.holdsCredit === true ? { kind: "returned" } : undefined;
+  const move = async (status: keyof typeof FROM, update: Omit<CallUpdate, "status" | "at">, credit?: CreditMove) => {
+    const moved = await ledger.transition(id, FROM[status], { ...update, status, at: new Date(now()) }, credit);
     if (!moved) {
       const current = await ledger.get(id);
       throw new Error(`ledger: call ${id} cannot become ${status} from ${current?.status ?? "nowhere (no such call)"}`);
@@ -67,10 +75,11 @@ export function callSteps(ledger: Ledger, id: string, now: () => number): CallSt
   };
   return {
     verified: () => move("verified", {}),
-    released: (reason) => move("released", { error: reason.slice(0, MAX_ERROR) }),
-    served: ({ provider, rates, usage, latencyMs, ttftMs, charged }) =>
+    released: (reason) => move("released", { error: reason.slice(0, MAX_ERROR) }, giveBack),
+    served: ({ provider, rates, usage, latencyMs, ttftMs, charged, cost }) =>
       move("served", {
         charged,
+        cost,
         provider,
         promptTokens: usage.promptTokens,
         completionTokens: usage.completionTokens,
@@ -82,7 +91,7 @@ export function callSteps(ledger: Ledger, id: string, now: () => number): CallSt
         ...(ttftMs === undefined ? {} : { ttftMs }),
       }),
     servedWithoutUpstream: () => move("served", {}),
-    failed: (reason) => move("failed", { error: reason.slice(0, MAX_ERROR) }),
+    failed: (reason) => move("failed", { error: reason.slice(0, MAX_ERROR) }, giveBack),
   };
 }
 
@@ -98,7 +107,31 @@ export function recordSettlement(ledger: Ledger, row: CallRow, outcome: SettleOu
       ? // `exact` settles the signed amount; `upto` the actual cost, recorded when the call was served.
         { status, at, txHash: outcome.response.transaction as `0x${string}`, charged: row.charged ?? row.amount, settleAttempts: attempts }
       : { status, at, settleAttempts: attempts, error: settleError(outcome).slice(0, MAX_ERROR) };
-  return ledger.transition(row.id, FROM[status], update);
+  return ledger.transition(row.id, FROM[status], update, outcome.kind === "settled" ? changeOf(row) : undefined);
+}
+
+/**
+ * What a paid call did not cost, credited to its payer once its payment is in: what moved on
+ * chain plus the credit it held, less the cost of its usage. An `exact` payer pays the maximum, so
+ * this is where its saving goes; under `upto` what settled is the cost, and nothing is left over.
+ */
+function changeOf(row: CallRow): CreditMove | undefined {
+  if (row.cost === null) return undefined;
+  const change = (row.charged ?? row.amount) + (row.creditUsed ?? 0n) - row.cost;
+  return change > 0n ? { kind: "change", amount: change } : undefined;
+}
+
+/** A call its payer's credit paid for in full: nothing of it is on chain. */
+export function paidByCredit(row: Pick<CallRow, "amount" | "creditUsed">): boolean {
+  return row.amount === 0n && (row.creditUsed ?? 0n) > 0n;
+}
+
+/**
+ * A call its credit paid for in full (nothing on chain): settled as soon as it was served, its
+ * change credited back in the same transaction.
+ */
+export function settleOnCredit(ledger: Ledger, row: CallRow, at: Date): Promise<boolean> {
+  return ledger.transition(row.id, FROM.settled, { status: "settled", at, charged: 0n }, changeOf({ ...row, charged: 0n }));
 }
 
 function settleError(outcome: Exclude<SettleOutcome, { kind: "settled" }>): string {
@@ -108,8 +141,8 @@ function settleError(outcome: Exclude<SettleOutcome, { kind: "settled" }>): stri
 }
 
 /** A debt's calls, once the debt payment settled. */
-export async function markRepaid(ledger: Ledger, ids: readonly string[], by: string, at: Date): Promise<void> {
-  for (const id of ids) await ledger.transition(id, FROM.repaid, { status: "repaid", at, error: `repaid by ${by}` });
+export async function markRepaid(ledger: Ledger, debts: readonly CallRow[], by: string, at: Date): Promise<void> {
+  for (const row of debts) await ledger.transition(row.id, FROM.repaid, { status: "repaid", at, error: `repaid by ${by}` }, changeOf(row));
 }
 
 /** A settled call whose own receipt does not prove its payment becomes a debt (reconcile --apply). */

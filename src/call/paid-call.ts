@@ -3,7 +3,7 @@ import { TollgateError } from "../lib/errors.ts";
 import { atomicToUsd } from "../lib/money.ts";
 import type { StageTimer } from "../lib/stage-timer.ts";
 import { acceptPayment, type AcceptedPayment } from "../payment/accept.ts";
-import { buildChallenge, type Challenge } from "../payment/challenge.ts";
+import { buildChallenge, type Challenge, type ChallengeOptions } from "../payment/challenge.ts";
 import type { PaymentSubmission } from "../payment/header.ts";
 import type { Offer } from "../payment/offer.ts";
 import { signQuote } from "../payment/quote.ts";
@@ -11,7 +11,7 @@ import type { SettleOutcome } from "../payment/settle.ts";
 import { chargeFor } from "../payment/pricing.ts";
 import { facilitatorVerify } from "../payment/verify.ts";
 import type { CallDeps } from "./deps.ts";
-import { callSteps, reserveCall, type ServedCall } from "./lifecycle.ts";
+import { callSteps, reserveCall, type CallSteps, type ServedCall } from "./lifecycle.ts";
 import type { CallCost } from "./usage-cost.ts";
 
 /**
@@ -25,33 +25,51 @@ import type { CallCost } from "./usage-cost.ts";
 /** An offer for `fields`, with its quote signed for the terms' maxTimeoutSeconds (payment/quote.ts). */
 export function makeOffer(deps: CallDeps, fields: Omit<Offer, "quote">): Offer & { quoteExpiresAt: number } {
   const quoteExpiresAt = Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds;
+  const credit = fields.credit === undefined ? {} : { credit: fields.credit.amount.toString(), wallet: fields.credit.wallet.toLowerCase() };
   const quote = signQuote(
-    { v: 1, body: fields.bodyHash, model: fields.model, amount: fields.amount.toString(), cap: fields.outputCap, exp: quoteExpiresAt },
+    { v: 1, body: fields.bodyHash, model: fields.model, amount: fields.amount.toString(), cap: fields.outputCap, exp: quoteExpiresAt, ...credit },
     deps.quoteSecret,
   );
   return { ...fields, quote, quoteExpiresAt };
 }
 
 /** The 402 for an offer: the v2 PAYMENT-REQUIRED header and the v1 body. */
-export function challengeFor(deps: CallDeps, offer: Offer, error: string): Challenge {
-  return buildChallenge(deps.terms, offer, error);
+export function challengeFor(deps: CallDeps, offer: Offer, error: string, options?: ChallengeOptions): Challenge {
+  return buildChallenge(deps.terms, offer, error, options);
+}
+
+/** What a paid call was bought with: a payment (exact or upto), or credit alone. */
+export interface CallPayment {
+  version: 1 | 2;
+  scheme: "exact" | "upto" | "credit";
+  payer: `0x${string}`;
+  /** Atomic units signed on chain (0 when credit paid it all); under upto a maximum. */
+  amount: bigint;
+  /** Credit of the payer's held for the call; amount + credit is the price. */
+  credit: bigint;
+  /** The model paid for and the output cap its price assumed. */
+  model: string;
+  outputCap: number;
 }
 
 /** A paid call past its payment: accepted, reserved and verified, ready to serve. */
 export interface PaidCall {
-  paid: AcceptedPayment;
+  paid: CallPayment;
   /**
    * Records what served it (verified -> served) and returns what the call costs the agent: the
    * signed amount under exact; under upto the actual cost of the usage (payment/pricing.ts
    * chargeFor), which is what settlement will take.
    */
-  served(served: Omit<ServedCall, "charged">): Promise<CallCost>;
+  served(served: Omit<ServedCall, "charged" | "cost">): Promise<CallCost>;
   /** A debt is served by its settlement: nothing upstream (verified -> served). */
   servedWithoutUpstream(): Promise<void>;
   /** Records that nothing was served (verified -> failed); never settled. */
   failed(reason: string): Promise<void>;
-  /** Settles the served call now; the receipt, or settlement_failed when it reverted or expired. */
-  settle(): Promise<SettleResponse>;
+  /**
+   * Settles the served call now; the receipt, or settlement_failed when it reverted or expired.
+   * A call paid by credit alone has no receipt: it settles in the ledger (undefined).
+   */
+  settle(): Promise<SettleResponse | undefined>;
   /** Settles in the background (SETTLE_TIMING=after_response); the sweep retries what fails. */
   settleLater(): void;
 }
@@ -76,24 +94,56 @@ export function acceptFor(deps: CallDeps, offer: Offer, submission: PaymentSubmi
 export async function openPaidCall(deps: CallDeps, input: OpenPaidCall): Promise<PaidCall> {
   const { paid, requestId, timer } = input;
   if (input.refuseDebtors) await refuseDebtors(deps, paid.payer);
-  const steps = callSteps(deps.ledger, requestId, deps.now);
   await reserveAndVerify(deps, paid, requestId, input.labels, timer);
-  await steps.verified();
+  const call = paidCall(deps, paid, requestId);
+  await call.steps.verified();
+  return call;
+}
 
-  const settle = async (): Promise<SettleResponse> => {
+/**
+ * A call wholly paid by its payer's credit (call/credit.ts): the credit is held with the
+ * reservation, and nothing goes on chain. Undefined when the balance no longer covers the price
+ * (another call spent it first): the caller asks for payment instead.
+ */
+export async function openCreditCall(
+  deps: CallDeps,
+  input: { wallet: `0x${string}`; proofKey: string; offer: Offer; requestId: string; labels: OpenPaidCall["labels"] },
+): Promise<PaidCall | undefined> {
+  const paid: CallPayment = { version: 2, scheme: "credit", payer: input.wallet, amount: 0n, credit: input.offer.amount, model: input.offer.model, outputCap: input.offer.outputCap };
+  await refuseDebtors(deps, paid.payer);
+  const outcome = await reserveCall(deps.ledger, {
+    ...rowOf(deps, paid, input.requestId, input.labels),
+    // The proof's nonce (hashed) is the call's: the same proof can never reserve a second call.
+    nonce: `0x${input.proofKey}`,
+    validBefore: Math.floor(deps.now() / 1000) + deps.terms.maxTimeoutSeconds,
+    payment: JSON.stringify({ scheme: "credit", wallet: input.wallet.toLowerCase() }),
+  });
+  if (outcome.kind === "insufficient_credit") return undefined;
+  if (outcome.kind === "duplicate") throw new TollgateError("payment_replayed", "this sign-in proof was already used; sign the new challenge", { details: { reason: "proof_reused" } });
+  const call = paidCall(deps, paid, input.requestId);
+  await call.steps.verified();
+  return call;
+}
+
+function paidCall(deps: CallDeps, paid: CallPayment, requestId: string): PaidCall & { steps: CallSteps } {
+  const steps = callSteps(deps.ledger, requestId, deps.now, { holdsCredit: paid.credit > 0n });
+  const settle = async (): Promise<SettleResponse | undefined> => {
     const row = await deps.ledger.get(requestId);
     if (row === undefined) throw new Error(`ledger lost call ${requestId}`);
-    return receiptOf(deps, await deps.settler.settle(row));
+    const receipt = receiptOf(deps, await deps.settler.settle(row));
+    return paid.scheme === "credit" ? undefined : receipt;
   };
   return {
     paid,
+    steps,
     async served(served) {
-      const charged =
-        paid.scheme === "upto"
-          ? chargeFor({ rates: served.rates, usage: served.usage, markupBps: deps.pricing.markupBps, minPrice: deps.pricing.minPrice, maximum: paid.amount })
-          : paid.amount;
-      await steps.served({ ...served, charged });
-      return { charged, maximum: paid.amount };
+      const maximum = paid.amount + paid.credit;
+      // What the usage cost, at most the price: upto settles it; exact settles the signed amount
+      // and the rest becomes credit when the payment is in (lifecycle.ts).
+      const cost = chargeFor({ rates: served.rates, usage: served.usage, markupBps: deps.pricing.markupBps, minPrice: deps.pricing.minPrice, maximum });
+      const charged = paid.scheme === "upto" ? cost : paid.amount;
+      await steps.served({ ...served, charged, cost });
+      return { charged: paid.scheme === "upto" ? cost : maximum, maximum, cost, credit: paid.credit };
     },
     servedWithoutUpstream: () => steps.servedWithoutUpstream(),
     failed: (reason) => steps.failed(reason),
@@ -146,28 +196,41 @@ async function reserveAndVerify(deps: CallDeps, paid: AcceptedPayment, requestId
     await facilitatorVerify(deps, paid);
   } catch (error) {
     const reason = error instanceof TollgateError && error.code === "payment_rejected" ? `verify: ${String(error.details?.["reason"])}` : "facilitator_unavailable";
-    await callSteps(deps.ledger, requestId, deps.now).released(reason);
+    await callSteps(deps.ledger, requestId, deps.now, { holdsCredit: paid.credit > 0n }).released(reason);
     throw error;
   }
   timer?.mark("facilitator_verify");
 }
 
-async function reserve(deps: CallDeps, paid: AcceptedPayment, requestId: string, labels: OpenPaidCall["labels"]): Promise<void> {
-  const outcome = await reserveCall(deps.ledger, {
+function rowOf(deps: CallDeps, paid: CallPayment, requestId: string, labels: OpenPaidCall["labels"]) {
+  return {
     id: requestId,
     payer: paid.payer,
-    nonce: paid.nonce,
     network: deps.terms.network,
     asset: deps.terms.asset,
     payTo: deps.terms.payTo,
     amount: paid.amount,
+    creditUsed: paid.credit,
     model: paid.model,
     strategy: labels.strategy,
     task: labels.task,
-    validBefore: paid.validBefore,
     createdAt: new Date(deps.now()),
+  };
+}
+
+async function reserve(deps: CallDeps, paid: AcceptedPayment, requestId: string, labels: OpenPaidCall["labels"]): Promise<void> {
+  const outcome = await reserveCall(deps.ledger, {
+    ...rowOf(deps, paid, requestId, labels),
+    nonce: paid.nonce,
+    validBefore: paid.validBefore,
     payment: JSON.stringify({ version: paid.version, payload: paid.payload, requirements: paid.requirements }),
   });
+  if (outcome.kind === "insufficient_credit") {
+    // Nothing was written: the payment's nonce is unused, and a new quote prices the credit left.
+    throw new TollgateError("credit_changed", `the quote applied ${atomicToUsd(paid.credit)} USDC of credit, but the wallet has ${atomicToUsd(outcome.balance)} left; request a new quote`, {
+      details: { reason: "credit_spent", balance: outcome.balance.toString() },
+    });
+  }
   if (outcome.kind === "duplicate") {
     throw new TollgateError("payment_replayed", `payment nonce ${paid.nonce} from ${paid.payer} was already used; sign a new payment`, {
       details: { reason: "nonce_reused" },

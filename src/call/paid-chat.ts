@@ -4,7 +4,6 @@ import { TollgateError, messageOf } from "../lib/errors.ts";
 import { StageTimer } from "../lib/stage-timer.ts";
 import { EMPTY_HEALTH } from "../routing/health.ts";
 import type { AgentLimits } from "../routing/limits.ts";
-import type { AcceptedPayment } from "../payment/accept.ts";
 import type { Challenge } from "../payment/challenge.ts";
 import { encodeX402Header, receiptHeaderName } from "../payment/encode-header.ts";
 import { readPaymentHeader, type PaymentHeaders } from "../payment/header.ts";
@@ -15,7 +14,8 @@ import { createFirstContentWatch } from "./first-content.ts";
 import type { ServedCall } from "./lifecycle.ts";
 import { withUsageCost, type CallCost } from "./usage-cost.ts";
 import { planCall, routingSettings, type Plan } from "./plan.ts";
-import { acceptFor, challengeFor, openPaidCall, type PaidCall } from "./paid-call.ts";
+import { payWithCredit } from "./credit.ts";
+import { acceptFor, openPaidCall, type CallPayment, type PaidCall } from "./paid-call.ts";
 
 export interface ChatInput {
   body: unknown;
@@ -43,8 +43,8 @@ export interface CallMeta {
 
 export type ChatOutcome =
   | { kind: "payment_required"; plan: Plan; challenge: Challenge; timer: StageTimer }
-  | { kind: "completed"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; cost: CallCost; body: Record<string, unknown>; settlement: SettleResponse | undefined }
-  | { kind: "streaming"; plan: Plan; paid: AcceptedPayment; meta: CallMeta; pipe(sink: StreamSink): Promise<void> };
+  | { kind: "completed"; plan: Plan; paid: CallPayment; meta: CallMeta; cost: CallCost; body: Record<string, unknown>; settlement: SettleResponse | undefined }
+  | { kind: "streaming"; plan: Plan; paid: CallPayment; meta: CallMeta; pipe(sink: StreamSink): Promise<void> };
 
 /** Where a paid stream's bytes go; the HTTP layer implements it over the response. */
 export interface StreamSink {
@@ -70,16 +70,21 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   const health = submission === undefined ? deps.health.snapshot(deps.now()) : EMPTY_HEALTH;
   const plan = planCall(deps, input.body, input.resourceUrl, { ...routingSettings(deps), health, limits: input.limits });
   timer.mark("plan");
+  const labels = { strategy: plan.decision.strategy, task: plan.decision.task };
+  let call: PaidCall;
   if (submission === undefined) {
-    const challenge = challengeFor(deps, plan.offer, "Payment required to run this call");
+    // No payment: a 402, unless a signed-in wallet's credit pays for the call (call/credit.ts).
+    const outcome = await payWithCredit(deps, { headers: input.headers, offer: plan.offer, requestId: input.requestId, labels });
     timer.mark("challenge");
-    return { kind: "payment_required", plan, challenge, timer };
+    if (outcome.kind === "payment_required") return { kind: "payment_required", plan, challenge: outcome.challenge, timer };
+    call = outcome.call;
+  } else {
+    const accepted = await acceptFor(deps, plan.offer, submission);
+    timer.mark("local_verify");
+    call = await openPaidCall(deps, { paid: accepted, requestId: input.requestId, labels, refuseDebtors: true, timer });
   }
-
-  const paid = await acceptFor(deps, plan.offer, submission);
+  const { paid } = call;
   const attempts = attemptsFor(deps, plan, paid);
-  timer.mark("local_verify");
-  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: plan.decision.strategy, task: plan.decision.task }, refuseDebtors: true, timer });
 
   let upstreamMs = 0;
   const meta = (provider: string, model: string): CallMeta => ({
@@ -88,7 +93,7 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
     provider,
     strategy: plan.decision.strategy,
     task: plan.decision.task,
-    price: paid.amount,
+    price: paid.amount + paid.credit,
     overheadMs: () => Math.max(0, Math.round(performance.now() - started - upstreamMs)),
     timer,
   });
@@ -122,7 +127,7 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
 }
 
 /** The paid model first, then the plan's other candidates whose own price fits what was paid. */
-function attemptsFor(deps: CallDeps, plan: Plan, paid: AcceptedPayment): Attempt[] {
+function attemptsFor(deps: CallDeps, plan: Plan, paid: CallPayment): Attempt[] {
   const paidModel = deps.catalog.get(paid.model);
   if (paidModel === undefined) {
     throw new TollgateError("quote_invalid", `the quoted model ${paid.model} is no longer offered`, { details: { reason: "model_gone" } });
@@ -132,7 +137,7 @@ function attemptsFor(deps: CallDeps, plan: Plan, paid: AcceptedPayment): Attempt
     if (candidate.model === paid.model) continue;
     const entry = deps.catalog.get(candidate.model)?.entry;
     // Each candidate carries the price decide gave it; a fallback must cost no more than was paid.
-    if (entry !== undefined && candidate.price <= paid.amount) {
+    if (entry !== undefined && candidate.price <= paid.amount + paid.credit) {
       attempts.push({ model: entry, outputCap: candidate.outputCap });
     }
   }
@@ -145,7 +150,7 @@ async function failCall(call: PaidCall, error: unknown): Promise<never> {
 }
 
 /** What the ledger records of a served attempt. */
-function servedCall(deps: CallDeps, provider: string, attempt: Attempt, usage: Usage, started: number, ttftMs?: number): Omit<ServedCall, "charged"> {
+function servedCall(deps: CallDeps, provider: string, attempt: Attempt, usage: Usage, started: number, ttftMs?: number): Omit<ServedCall, "charged" | "cost"> {
   return { provider, rates: deps.catalog.rates(attempt.model.id), usage, latencyMs: Math.round(performance.now() - started), ttftMs };
 }
 
@@ -198,7 +203,7 @@ async function deliverStream(
   if (agentGone) deps.logger.info({ callId: delivery.requestId }, "agent left a stream after its content began; settling the quoted price");
   try {
     const settlement = await call.settle();
-    if (!agentGone) await sink.write(`: ${receiptHeaderName(call.paid.version)} ${encodeX402Header(settlement)}\n\n`);
+    if (!agentGone && settlement !== undefined) await sink.write(`: ${receiptHeaderName(call.paid.version)} ${encodeX402Header(settlement)}\n\n`);
   } catch (error) {
     const code = error instanceof TollgateError ? error.code : "settlement_failed";
     if (!agentGone) await sink.write(sseError(code, messageOf(error)));

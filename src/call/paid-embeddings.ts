@@ -10,7 +10,8 @@ import type { Offer } from "../payment/offer.ts";
 import { bodyHash } from "../payment/quote.ts";
 import { ProviderError } from "../providers/types.ts";
 import type { CallDeps } from "./deps.ts";
-import { acceptFor, challengeFor, makeOffer, openPaidCall } from "./paid-call.ts";
+import { payWithCredit } from "./credit.ts";
+import { acceptFor, makeOffer, openPaidCall, type PaidCall } from "./paid-call.ts";
 import { agentPrice } from "./plan.ts";
 import { withUsageCost, type CallCost } from "./usage-cost.ts";
 import { refuseWithheld } from "./offered-model.ts";
@@ -28,7 +29,7 @@ export const EmbeddingsRequest = z
 
 export type EmbeddingsOutcome =
   | { kind: "payment_required"; offer: Offer; challenge: Challenge; model: string; price: bigint }
-  | { kind: "completed"; body: Record<string, unknown>; model: string; provider: string; price: bigint; cost: CallCost; settlement: SettleResponse; version: 1 | 2 };
+  | { kind: "completed"; body: Record<string, unknown>; model: string; provider: string; price: bigint; cost: CallCost; settlement: SettleResponse | undefined; version: 1 | 2 };
 
 /**
  * Embeddings, priced, paid and recorded like chat calls: price = input tokens at the model's
@@ -78,11 +79,16 @@ export async function runEmbeddings(
   });
 
   const submission = readPaymentHeader(input.headers);
+  const labels = { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" };
+  let call: PaidCall;
   if (submission === undefined) {
-    return { kind: "payment_required", offer, challenge: challengeFor(deps, offer, "Payment required to run this call"), model: model.entry.id, price };
+    // No payment: a 402, unless a signed-in wallet's credit pays for the call (call/credit.ts).
+    const outcome = await payWithCredit(deps, { headers: input.headers, offer, requestId: input.requestId, labels });
+    if (outcome.kind === "payment_required") return { kind: "payment_required", offer, challenge: outcome.challenge, model: model.entry.id, price };
+    call = outcome.call;
+  } else {
+    call = await openPaidCall(deps, { paid: await acceptFor(deps, offer, submission), requestId: input.requestId, labels, refuseDebtors: true });
   }
-  const paid = await acceptFor(deps, offer, submission);
-  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" }, refuseDebtors: true });
 
   const provider = deps.providers.providerFor(model.entry);
   const started = performance.now();
@@ -99,7 +105,7 @@ export async function runEmbeddings(
   }
   const cost = await call.served({ provider: result.provider, rates: deps.catalog.rates(model.entry.id), usage: result.usage, latencyMs: Math.round(performance.now() - started) });
   const settlement = await call.settle();
-  return { kind: "completed", body: withUsageCost(result.body, cost, deps.terms), model: model.entry.id, provider: result.provider, price, cost, settlement, version: paid.version };
+  return { kind: "completed", body: withUsageCost(result.body, cost, deps.terms), model: model.entry.id, provider: result.provider, price, cost, settlement, version: call.paid.version };
 }
 
 function pickModel(deps: CallDeps, requested: string): IndexedModel {

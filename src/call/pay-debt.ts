@@ -49,9 +49,9 @@ export async function payDebt(
   const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: "debt", task: "debt" }, refuseDebtors: false });
   await call.servedWithoutUpstream();
   const settlement = await call.settle();
-  if (!settlement.success) {
+  if (settlement === undefined || !settlement.success) {
     throw new TollgateError("settlement_failed", "The debt payment did not settle yet; the debt stands until it does", { details: { reason: "pending" } });
   }
-  await markRepaid(deps.ledger, calls, input.requestId, new Date(deps.now()));
+  await markRepaid(deps.ledger, debts, input.requestId, new Date(deps.now()));
   return { kind: "paid", owed, calls: calls.length, settlement, version: paid.version };
 }

@@ -1,6 +1,6 @@
 import type { CallRow, Ledger } from "../ledger/types.ts";
 import { settlePayment, type SettleContext, type SettleOutcome } from "../payment/settle.ts";
-import { recordSettlement, releaseAbandoned } from "./lifecycle.ts";
+import { paidByCredit, recordSettlement, releaseAbandoned, settleOnCredit } from "./lifecycle.ts";
 
 /**
  * The settlement worker: settles served calls (payment/settle.ts decides each outcome from the
@@ -69,6 +69,11 @@ export function createSettler(deps: SettlerDeps, options: { abandonAfterMs: numb
 }
 
 async function settleAndRecord(deps: SettlerDeps, row: CallRow): Promise<SettleOutcome> {
+  if (paidByCredit(row)) {
+    // Nothing on chain to settle: the ledger holds the whole payment (call/credit.ts).
+    await settleOnCredit(deps.ledger, row, new Date(deps.now()));
+    return { kind: "settled", response: { success: true, transaction: "", network: deps.terms.network, payer: row.payer } };
+  }
   const outcome = await settlePayment(deps, row);
   const moved = await recordSettlement(deps.ledger, row, outcome, new Date(deps.now()));
   if (!moved) {

@@ -3,10 +3,14 @@ import type { PaymentTerms } from "../payment/terms.ts";
 
 /** What a served call cost the agent, as the answer shows it. */
 export interface CallCost {
-  /** Atomic units charged; under `exact` the signed maximum. */
+  /** Atomic units the call took from the agent's wallet and credit; under `exact` the price. */
   charged: bigint;
-  /** Atomic units the agent signed for. */
+  /** The price: the most the call could cost (what upto signs as its maximum). */
   maximum: bigint;
+  /** What the usage cost; under `exact` charged less this becomes credit once the payment is in. */
+  cost: bigint;
+  /** Credit that paid part (or all) of the price. */
+  credit: bigint;
 }
 
 /**
@@ -21,7 +25,14 @@ export function withUsageCost(body: Record<string, unknown>, cost: CallCost, ter
     usage: {
       ...usage,
       cost: atomicToUsd(cost.charged),
-      cost_details: { amount: cost.charged.toString(), maximum: cost.maximum.toString(), asset: terms.asset, network: terms.network },
+      cost_details: {
+        amount: cost.charged.toString(),
+        maximum: cost.maximum.toString(),
+        usage_cost: cost.cost.toString(),
+        credit_used: cost.credit.toString(),
+        asset: terms.asset,
+        network: terms.network,
+      },
     },
   };
 }

@@ -13,10 +13,15 @@ export function setRouteHeaders(res: ServerResponse, plan: Plan): void {
   res.setHeader("x-tollgate-price", atomicToUsd(primary.price));
 }
 
-/** What a non-streamed answer cost: the maximum signed and the amount charged, USD. */
+/**
+ * What a non-streamed answer cost, USD: the price (the maximum), the amount charged, what the
+ * usage cost (under exact the difference becomes credit), and the credit that paid part of it.
+ */
 export function setCostHeaders(res: ServerResponse, cost: CallCost): void {
   res.setHeader("x-tollgate-max-price", atomicToUsd(cost.maximum));
   res.setHeader("x-tollgate-charged", atomicToUsd(cost.charged));
+  res.setHeader("x-tollgate-cost", atomicToUsd(cost.cost));
+  if (cost.credit > 0n) res.setHeader("x-tollgate-credit-used", atomicToUsd(cost.credit));
 }
 
 export function setServedHeaders(res: ServerResponse, meta: CallMeta): void {

@@ -23,7 +23,7 @@ export function paidRequest(req: IncomingMessage, res: ServerResponse): PaidRequ
   return {
     requestId,
     resourceUrl: resourceUrl(req),
-    headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"] },
+    headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"], "sign-in-with-x": req.headers["sign-in-with-x"] },
     signal: controller.signal,
   };
 }

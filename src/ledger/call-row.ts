@@ -22,6 +22,7 @@ export function toCallInsert(call: NewCall): Insertable<CallsTable> {
     asset: lowerHex(call.asset),
     pay_to: lowerHex(call.payTo),
     amount: call.amount,
+    credit_used: call.creditUsed === undefined || call.creditUsed === 0n ? null : call.creditUsed,
     model: call.model,
     strategy: call.strategy,
     task: call.task,
@@ -68,6 +69,7 @@ export function toCallPatch(update: CallUpdate): Updateable<CallsTable> {
   if (update.usageEstimated !== undefined) patch.usage_estimated = update.usageEstimated ? 1 : 0;
   if (update.upstreamCost !== undefined) patch.upstream_cost = update.upstreamCost;
   if (update.charged !== undefined) patch.charged = update.charged;
+  if (update.cost !== undefined) patch.cost = update.cost;
   if (update.txHash !== undefined) patch.tx_hash = lowerHex(update.txHash);
   if (update.latencyMs !== undefined) patch.latency_ms = update.latencyMs;
   if (update.ttftMs !== undefined) patch.ttft_ms = update.ttftMs;
@@ -99,6 +101,8 @@ export function toCallRow(row: Selectable<CallsTable>): CallRow {
     usageEstimated: readNumber(row.usage_estimated, "usage_estimated") === 1,
     upstreamCost: readNullable(row.upstream_cost, "upstream_cost", readBigint),
     charged: readNullable(row.charged, "charged", readBigint),
+    creditUsed: readNullable(row.credit_used, "credit_used", readBigint),
+    cost: readNullable(row.cost, "cost", readBigint),
     txHash: row.tx_hash === null ? null : readHex(row.tx_hash, "tx_hash"),
     latencyMs: readNullable(row.latency_ms, "latency_ms", readNumber),
     ttftMs: readNullable(row.ttft_ms, "ttft_ms", readNumber),

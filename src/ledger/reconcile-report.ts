@@ -12,6 +12,8 @@ export interface ReconcileScope {
   settledRows: number;
   /** Settled rows in the time window whose transaction was mined outside the block range. */
   outsideRange: number;
+  /** Settled rows paid wholly by credit: nothing on chain to compare. */
+  onCredit: number;
 }
 
 /** One mismatch, flattened: the same fields whichever side is missing. */
@@ -65,6 +67,7 @@ export function reconcileJson(scope: ReconcileScope, result: Reconciliation): st
       transfers: scope.transfers,
       settledRows: scope.settledRows,
       outsideRange: scope.outsideRange,
+      onCredit: scope.onCredit,
       matched: result.matched.length,
       clean: result.mismatches.length === 0,
       mismatches: mismatchLines(result),
@@ -80,6 +83,7 @@ export function reconcileTable(scope: ReconcileScope, result: Reconciliation): s
     `Blocks ${scope.fromBlock}-${scope.toBlock} on chain ${scope.chainId}, token ${scope.token}, payTo ${scope.payTo}`,
     `${scope.transfers} transfers to payTo, ${scope.settledRows} settled ledger rows` +
       (scope.outsideRange > 0 ? ` (${scope.outsideRange} more settled outside these blocks, not compared)` : "") +
+      (scope.onCredit > 0 ? ` (${scope.onCredit} more paid wholly by credit, nothing on chain)` : "") +
       `: ${result.matched.length} matched, ${result.mismatches.length} ${result.mismatches.length === 1 ? "mismatch" : "mismatches"}`,
   ];
   if (result.mismatches.length === 0) return `${lines.join("\n")}\nClean: the ledger and the chain agree.\n`;

@@ -48,6 +48,10 @@ export interface CallsTable {
   upstream_cost: NullableIntegerColumn;
   /** Atomic units the agent was charged (settled calls); `amount` is the maximum it signed. */
   charged: NullableIntegerColumn;
+  /** Credit held for the call at its reservation; null when none was used. */
+  credit_used: NullableIntegerColumn;
+  /** What the call's usage cost the agent (at most amount + credit_used). */
+  cost: NullableIntegerColumn;
   tx_hash: NullableTextColumn;
   latency_ms: NullableIntegerColumn;
   ttft_ms: NullableIntegerColumn;
@@ -62,6 +66,33 @@ export interface CallsTable {
   updated_at: IntegerColumn;
 }
 
+/** One credit balance per wallet (migration 0003); never negative. */
+export interface CreditsTable {
+  wallet: string;
+  balance: IntegerColumn;
+  updated_at: IntegerColumn;
+}
+
+/** The credit journal: one row per movement, id `<call id>:<kind>`. */
+export interface CreditEntriesTable {
+  id: string;
+  wallet: string;
+  call_id: string;
+  kind: "hold" | "returned" | "change";
+  delta: IntegerColumn;
+  created_at: IntegerColumn;
+}
+
+/** Sign-in-with-x proofs already used, by nonce. */
+export interface SiwxProofsTable {
+  nonce: string;
+  wallet: string;
+  used_at: IntegerColumn;
+}
+
 export interface Database {
   calls: CallsTable;
+  credits: CreditsTable;
+  credit_entries: CreditEntriesTable;
+  siwx_proofs: SiwxProofsTable;
 }

@@ -27,8 +27,10 @@ export interface NewCall {
   network: string;
   asset: `0x${string}`;
   payTo: `0x${string}`;
-  /** Price the agent signed for, atomic USDC. */
+  /** Price the agent signed for, atomic USDC: what moves on chain (0 for a call paid wholly by credit). */
   amount: bigint;
+  /** Credit held for the call, taken from the payer's balance with the reservation; it returns if the call is not served. */
+  creditUsed?: bigint | null;
   model: string;
   strategy: string;
   task: string;
@@ -53,8 +55,10 @@ export interface CallUpdate {
   usageEstimated?: boolean;
   /** What the upstream charges us for the tokens used, atomic USDC. */
   upstreamCost?: bigint;
-  /** What the agent was charged, atomic USDC (at most `amount`, the signed maximum). */
+  /** What the agent was charged on chain, atomic USDC (at most `amount`, the signed maximum). */
   charged?: bigint;
+  /** What the call's usage cost the agent, atomic USDC (at most `amount` + the credit used). */
+  cost?: bigint;
   txHash?: `0x${string}`;
   latencyMs?: number;
   ttftMs?: number;
@@ -74,6 +78,10 @@ export interface CallRow extends NewCall {
   upstreamCost: bigint | null;
   /** What the agent was charged once settled, atomic USDC; `amount` is the maximum it signed. */
   charged: bigint | null;
+  /** Credit held for the call at its reservation; null when none. */
+  creditUsed: bigint | null;
+  /** What the call's usage cost the agent; null before it was served, and for debt payments. */
+  cost: bigint | null;
   txHash: `0x${string}` | null;
   latencyMs: number | null;
   ttftMs: number | null;
@@ -110,7 +118,26 @@ export interface WalletDetail {
   recent: CallRow[];
 }
 
-export type ReserveOutcome = { kind: "reserved" } | { kind: "duplicate"; existing: CallRow };
+export type ReserveOutcome =
+  | { kind: "reserved" }
+  | { kind: "duplicate"; existing: CallRow }
+  /** The payer's credit balance no longer covers `creditUsed`; nothing was written. */
+  | { kind: "insufficient_credit"; balance: bigint };
+
+/**
+ * A credit movement that goes with a status change, in the same transaction: the hold returned
+ * (a call not served gives back the credit it held) or the change (what a paid call did not cost,
+ * credited to its payer). Each kind is recorded at most once per call.
+ */
+export type CreditMove = { kind: "returned" } | { kind: "change"; amount: bigint };
+
+export interface CreditEntry {
+  callId: string;
+  kind: "hold" | "returned" | "change";
+  /** Signed atomic units: a hold is negative. */
+  delta: bigint;
+  at: Date;
+}
 
 export interface Ledger {
   /** Inserts the row in status `reserved`; refuses a second (payer, nonce), even under concurrency. */
@@ -120,7 +147,7 @@ export interface Ledger {
    * Moves a call to `update.status` only if it is currently in one of `from`; returns whether it
    * did. Settlement uses it so two workers (or a worker and start-up recovery) never settle twice.
    */
-  transition(id: string, from: readonly CallStatus[], update: CallUpdate): Promise<boolean>;
+  transition(id: string, from: readonly CallStatus[], update: CallUpdate, credit?: CreditMove): Promise<boolean>;
   /**
    * Releases reservations (reserved or verified) created before `olderThan`: a call that old was
    * abandoned by a crashed or killed gateway and was never served. Returns how many.
@@ -133,6 +160,12 @@ export interface Ledger {
   get(id: string): Promise<CallRow | undefined>;
   wallets(): Promise<WalletSummary[]>;
   wallet(address: `0x${string}`, options?: { recent?: number }): Promise<WalletDetail | undefined>;
+  /** A wallet's credit balance, atomic USDC (0 when it never had any). */
+  creditBalance(address: `0x${string}`): Promise<bigint>;
+  /** A wallet's latest credit movements, newest first. */
+  creditEntries(address: `0x${string}`, limit: number): Promise<CreditEntry[]>;
+  /** Records a sign-in-with-x proof's nonce as used; false when it already was (a replay). */
+  useProof(nonce: string, wallet: `0x${string}`, at: Date): Promise<boolean>;
   /** Calls in status `settled` whose settlement was recorded in [since, until], oldest first. */
   listSettled(window: { since: Date; until?: Date }): Promise<CallRow[]>;
   close(): Promise<void>;

@@ -22,6 +22,8 @@ export const ERRORS = {
   payment_expired: { status: 402, type: "invalid_payment", message: "Payment authorization is outside its validity window" },
   invalid_signature: { status: 402, type: "invalid_payment", message: "Payment signature does not match the payer" },
   payment_replayed: { status: 409, type: "invalid_payment", message: "This payment was already used" },
+  credit_changed: { status: 409, type: "invalid_payment", message: "The wallet's credit no longer covers what the quote applied" },
+  sign_in_wrong_wallet: { status: 403, type: "permission_error", message: "The sign-in proof is for another wallet" },
   unpaid_debt: { status: 402, type: "invalid_payment", message: "This wallet has an unpaid debt" },
   payment_rejected: { status: 402, type: "invalid_payment", message: "Facilitator rejected the payment" },
   facilitator_unavailable: { status: 503, type: "api_error", message: "Payment facilitator is unavailable" },

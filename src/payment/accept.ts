@@ -31,6 +31,8 @@ export interface AcceptedPayment {
   /** The model the agent paid for and the output cap its price assumed. */
   model: string;
   outputCap: number;
+  /** Credit of the payer's that pays the rest of the price (the quote applied it); 0n when none. */
+  credit: bigint;
   /** What goes to the facilitator, in the payload's own protocol version. */
   payload: PaymentPayload;
   requirements: PaymentRequirements;
@@ -47,6 +49,7 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
   let model: string;
   let outputCap: number;
   let amount: bigint;
+  let credit: { wallet: string; amount: bigint } | undefined;
   let requirements: PaymentRequirements | PaymentRequirementsV1;
 
   if (submission.version === 2) {
@@ -100,6 +103,7 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
     model = claims.model;
     outputCap = claims.cap;
     amount = BigInt(claims.amount);
+    if (claims.credit !== undefined && claims.wallet !== undefined) credit = { wallet: claims.wallet, amount: BigInt(claims.credit) };
     // Forward the client's own requirements: the facilitator checks the payload against them.
     requirements = { ...accepted, network: terms.network, asset: terms.asset, payTo: terms.payTo } satisfies PaymentRequirements;
   } else {
@@ -122,6 +126,7 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
     const facilitatorAddress = terms.upto?.facilitatorAddress;
     if (facilitatorAddress === undefined) throw new Error("upto accepted without a facilitator that settles it");
     const { payer, signatureChecked } = verifyUptoLocally({ terms, authorization: submission.authorization, signature: submission.signature, expectedMaximum: amount, facilitatorAddress, nowSeconds });
+    checkCreditHolder(credit, payer);
     return {
       version: 2,
       scheme: "upto",
@@ -133,6 +138,7 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
       validBefore: Number(submission.authorization.deadline),
       model,
       outputCap,
+      credit: 0n,
       payload: submission.raw as PaymentPayload,
       requirements: requirements as PaymentRequirements,
     };
@@ -144,6 +150,7 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
     expectedAmount: amount,
     nowSeconds,
   });
+  checkCreditHolder(credit, payer);
   return {
     version: submission.version,
     scheme: "exact",
@@ -154,10 +161,21 @@ export async function acceptPayment(deps: AcceptContext, offer: Offer, submissio
     validBefore: Number(submission.authorization.validBefore),
     model,
     outputCap,
+    credit: credit?.amount ?? 0n,
     // The facilitator re-parses these with its own schemas; they are the agent's bytes, already validated above.
     payload: submission.raw as PaymentPayload,
     requirements: requirements as PaymentRequirements,
   };
+}
+
+/** A quote that applies a wallet's credit is paid by that wallet, or not at all. */
+function checkCreditHolder(credit: { wallet: string } | undefined, payer: `0x${string}`): void {
+  if (credit !== undefined && credit.wallet !== payer.toLowerCase()) {
+    throw new TollgateError("payment_mismatch", `the quote applies the credit of ${credit.wallet}; only that wallet can pay it`, {
+      param: "accepted.extra.quote",
+      details: { reason: "credit_of_other_wallet" },
+    });
+  }
 }
 
 /** Allowance for an agent's clock running ahead of ours when it computed validBefore. */

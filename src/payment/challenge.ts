@@ -1,5 +1,7 @@
 import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
+import type { SIWxExtension } from "@x402/extensions/sign-in-with-x";
 import type { Offer } from "./offer.ts";
+import { SIGN_IN_WITH_X } from "./siwx.ts";
 import { EIP2612_GAS_SPONSORING, type PaymentTerms } from "./terms.ts";
 
 /**
@@ -90,16 +92,32 @@ export function requirementsV1(terms: PaymentTerms, offer: Offer, v1Network: str
   };
 }
 
-export function buildChallenge(terms: PaymentTerms, offer: Offer, error: string): Challenge {
+export interface ChallengeOptions {
+  /** The `sign-in-with-x` declaration (payment/siwx.ts), so a wallet with credit can prove itself. */
+  signIn?: SIWxExtension | undefined;
+  /**
+   * The same offer less the credit of the wallet that signed in (call/credit.ts): it replaces the
+   * full-price `exact` entry and comes first, since it asks for less on chain.
+   */
+  withCredit?: Offer | undefined;
+}
+
+export function buildChallenge(terms: PaymentTerms, offer: Offer, error: string, options: ChallengeOptions = {}): Challenge {
   const accepts = terms.v1Network === undefined ? [] : [requirementsV1(terms, offer, terms.v1Network)];
+  const upto = terms.upto === undefined ? [] : [requirementsUpto({ ...terms, upto: terms.upto }, offer)];
+  const extensions = {
+    ...(terms.upto?.gasSponsoring === true ? { [EIP2612_GAS_SPONSORING]: GAS_SPONSORING } : {}),
+    ...(options.signIn === undefined ? {} : { [SIGN_IN_WITH_X]: options.signIn }),
+  };
   return {
     header: {
       x402Version: 2,
       error,
       resource: { url: offer.resourceUrl, description: offer.description, mimeType: "application/json" },
-      // upto first when the facilitator settles it: a client that has it pays only what the call costs.
-      accepts: terms.upto === undefined ? [requirementsV2(terms, offer)] : [requirementsUpto({ ...terms, upto: terms.upto }, offer), requirementsV2(terms, offer)],
-      ...(terms.upto?.gasSponsoring === true ? { extensions: { [EIP2612_GAS_SPONSORING]: GAS_SPONSORING } } : {}),
+      // upto first when the facilitator settles it: a client that has it pays only what the call
+      // costs. A wallet's credit makes exact cheaper up front, so then exact comes first.
+      accepts: options.withCredit === undefined ? [...upto, requirementsV2(terms, offer)] : [requirementsV2(terms, options.withCredit), ...upto],
+      ...(Object.keys(extensions).length === 0 ? {} : { extensions }),
     },
     v1Body: { x402Version: 1, error, accepts },
   };

@@ -53,6 +53,8 @@ export type PaymentSubmission =
 export interface PaymentHeaders {
   "payment-signature"?: string | string[] | undefined;
   "x-payment"?: string | string[] | undefined;
+  /** A sign-in-with-x proof (payment/siwx.ts), on a request that pays with credit. */
+  "sign-in-with-x"?: string | string[] | undefined;
 }
 
 /** Returns undefined when the request carries no payment at all. */

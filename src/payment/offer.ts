@@ -22,4 +22,6 @@ export interface Offer {
   resourceUrl: string;
   /** x402 resource description, shown by wallets. */
   description: string;
+  /** Credit of `wallet` that pays part of the price: `amount` is what is left to pay on chain. */
+  credit?: { wallet: `0x${string}`; amount: bigint } | undefined;
 }

@@ -19,6 +19,12 @@ export const QuoteClaims = z.object({
   cap: z.int().positive(),
   /** Expiry, unix seconds. */
   exp: z.int().positive(),
+  /**
+   * Credit this quote applies (call/credit.ts): `amount` is the price less this, and only
+   * `wallet`, whose credit it is, can pay it.
+   */
+  credit: z.string().regex(/^[1-9]\d*$/).optional(),
+  wallet: z.string().regex(/^0x[0-9a-f]{40}$/).optional(),
 });
 export type QuoteClaims = z.infer<typeof QuoteClaims>;
 

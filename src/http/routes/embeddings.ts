@@ -23,7 +23,7 @@ export function embeddingRoutes(deps: AppDeps): Record<string, DirectRoute> {
     }
     res.setHeader("x-tollgate-provider", outcome.provider);
     setCostHeaders(res, outcome.cost);
-    setReceipt(res, outcome.version, outcome.settlement);
+    if (outcome.settlement !== undefined) setReceipt(res, outcome.version, outcome.settlement);
     sendJson(res, 200, outcome.body);
   }
   return { "/v1/embeddings": embeddings };
