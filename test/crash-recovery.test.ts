@@ -1,18 +1,19 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { decodePaymentRequiredHeader } from "@x402/core/http";
 import { parseAbiItem } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
 import { startDevChain, type DevChain } from "../src/devnet/chain.ts";
-import { DEV_USDC_DOMAIN, mintUsdc } from "../src/devnet/contracts.ts";
+import { mintUsdc } from "../src/devnet/contracts.ts";
 import { findFreePort } from "../src/devnet/hardhat.ts";
 import { openLedger } from "../src/ledger/open.ts";
 import type { CallRow } from "../src/ledger/types.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startFacilitatorServer, type FacilitatorServer } from "./support/facilitator-server.ts";
+import { spawnGateway } from "./support/gateway-process.ts";
 import { base64Json, signAuthorization } from "./support/sign-payment.ts";
 
 /**
@@ -23,7 +24,6 @@ import { base64Json, signAuthorization } from "./support/sign-payment.ts";
  */
 
 const CALLS = 12;
-const root = resolve(import.meta.dirname, "..");
 let chain: DevChain;
 let upstream: FakeOpenAI;
 let facilitator: FacilitatorServer;
@@ -45,35 +45,13 @@ afterAll(async () => {
   await chain?.stop();
 });
 
-async function startGateway(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LOG_LEVEL: "warn",
-      DATA_DIR: dataDir,
-      NETWORK: "eip155:84532",
-      PAY_TO: chain.accounts.payTo.address,
-      ASSET: chain.token,
-      ASSET_NAME: DEV_USDC_DOMAIN.name,
-      ASSET_VERSION: DEV_USDC_DOMAIN.version,
-      RPC_URL: chain.rpcUrl,
-      FACILITATOR_URL: facilitator.url,
-      FACILITATOR_TIMEOUT_MS: "5000",
-      QUOTE_SECRET: "crash-test-quote-secret-0123456789abcdef",
-      OPENAI_API_KEY: "sk-test",
-      OPENAI_BASE_URL: upstream.url,
-    },
+function startGateway(): Promise<ChildProcess> {
+  return spawnGateway({
+    port,
+    chain,
+    facilitatorUrl: facilitator.url,
+    env: { DATA_DIR: dataDir, QUOTE_SECRET: "crash-test-quote-secret-0123456789abcdef", OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: upstream.url },
   });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("gateway did not become ready");
 }
 
 describe("crash safety", () => {

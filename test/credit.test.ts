@@ -11,6 +11,7 @@ import type { CallRow } from "../src/ledger/types.ts";
 import { chargeFor } from "../src/payment/pricing.ts";
 import { runReconcileCli } from "../src/reconcile-cli.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
+import { allSettledButHeld } from "./support/race.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 
 /**
@@ -198,14 +199,16 @@ describe("credit for exact payers", () => {
     expect(fits).toBeGreaterThanOrEqual(2);
 
     // Hold the upstream so every hold is taken before any call returns its change.
+    const upstreamBefore = upstream.requests.length;
     let release = () => {};
     upstream.setBehaviour({ holdFirstByte: new Promise<void>((resolve) => (release = resolve)) });
     try {
       const signIn = wrapFetchWithSIWx(fetch, account);
       const racing = Array.from({ length: fits + 4 }, (_, i) => signIn(url(), post(body(i + 1))));
       // The losers answer 402 at once; the winners wait for the upstream.
-      const settledEarly = await Promise.race([Promise.all(racing), new Promise((resolve) => setTimeout(resolve, 1_500, "held"))]);
-      expect(settledEarly).toBe("held");
+      // Release the upstream only once every request has its hold or its 402, whatever the machine's load.
+      const refused = await allSettledButHeld(racing, 4, () => upstream.requests.length - upstreamBefore);
+      expect(refused).toBe(4);
       release();
       const responses = await Promise.all(racing);
       const served = responses.filter((res) => res.status === 200);
