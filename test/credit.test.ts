@@ -12,7 +12,7 @@ import { chargeFor } from "../src/payment/pricing.ts";
 import { runReconcileCli } from "../src/reconcile-cli.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { allSettledButHeld } from "./support/race.ts";
-import { startTestGateway, type TestGateway } from "./support/gateway.ts";
+import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
 
 /**
  * Credit for exact payers (issue 12 item 6), on the devnet with the official clients: an exact
@@ -261,6 +261,10 @@ describe("GET /v1/credits/:address", () => {
     const statement = (await res.json()) as { balance: { amount: string }; entries: Array<{ kind: string; amount: string }> };
     expect(BigInt(statement.balance.amount)).toBe(await ledger().creditBalance(address));
     expect(statement.entries.map((e) => e.kind)).toEqual(["change"]);
+    // The operator sees the same balance, and each call's cost beside its price.
+    const adminView = (await (await fetch(`${gateway.url}/admin/wallets/${address}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).json()) as { credit: { amount: string }; recent: Array<{ cost: { amount: string } | null; maximum: { amount: string } }> };
+    expect(adminView.credit.amount).toBe(statement.balance.amount);
+    expect(BigInt(adminView.recent[0]?.maximum.amount ?? "0") - BigInt(adminView.recent[0]?.cost?.amount ?? "0")).toBe(BigInt(statement.balance.amount));
 
     const replay = await fetch(`${gateway.url}/v1/credits/${address}`, { headers: { "SIGN-IN-WITH-X": sent[0]! } });
     expect(replay.status).toBe(402);

@@ -31,6 +31,8 @@ export function adminRoutes(options: { ledger: Ledger; adminToken: string | unde
     if (detail === undefined) throw new TollgateError("not_found", `No calls recorded for wallet ${address}`, { param: "address" });
     res.json({
       wallet: detail.wallet,
+      // Credit is owed to the wallet as calls, never paid out (README "Credit").
+      credit: money(await options.ledger.creditBalance(address)),
       totals: totalsView(detail.totals),
       byModel: detail.byModel.map((m) => ({ model: m.model, ...totalsView(m) })),
       byDay: detail.byDay.map((d) => ({ day: d.day, ...totalsView(d) })),
@@ -67,6 +69,9 @@ function callView(c: CallRow) {
     maximum: money(c.amount),
     charged: c.status === "settled" ? money(c.charged ?? c.amount) : null,
     upstreamCost: c.upstreamCost === null ? null : money(c.upstreamCost),
+    // What the usage cost (under exact the rest became credit) and the credit the call held.
+    cost: c.cost === null ? null : money(c.cost),
+    creditUsed: c.creditUsed === null ? null : money(c.creditUsed),
     promptTokens: c.promptTokens,
     completionTokens: c.completionTokens,
     cachedPromptTokens: c.cachedPromptTokens,
