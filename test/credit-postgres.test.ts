@@ -16,7 +16,7 @@ import { findFreePort } from "../src/devnet/hardhat.ts";
 import { openLedger } from "../src/ledger/open.ts";
 import type { Ledger } from "../src/ledger/types.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
-import { allSettledButHeld } from "./support/race.ts";
+import { raceOnHeldUpstream } from "./support/race.ts";
 import { startFacilitatorServer, type FacilitatorServer } from "./support/facilitator-server.ts";
 import { spawnGateway } from "./support/gateway-process.ts";
 
@@ -103,26 +103,13 @@ describe("credit on Postgres across two gateway processes", () => {
     expect(fits).toBeGreaterThanOrEqual(2);
 
     // Every hold is taken while the upstream holds its answer, so no change comes back mid-race.
-    const upstreamBefore = upstream.requests.length;
-    let release = () => {};
-    upstream.setBehaviour({ holdFirstByte: new Promise<void>((resolve) => (release = resolve)) });
-    try {
-      const signIn = wrapFetchWithSIWx(fetch, account);
-      const racing = Array.from({ length: fits + 6 }, (_, i) => signIn(`${(i % 2 === 0 ? a : b).url}/v1/chat/completions`, body(i + 1)));
-      // Release the upstream only once every request has its hold or its 402, whatever the machine's load.
-      const refused = await allSettledButHeld(racing, 6, () => upstream.requests.length - upstreamBefore);
-      expect(refused).toBe(6);
-      release();
-      const responses = await Promise.all(racing);
-      expect(responses.filter((res) => res.status === 200)).toHaveLength(fits);
-      expect(responses.filter((res) => res.status === 402)).toHaveLength(6);
-      const rows = await Promise.all(responses.filter((res) => res.status === 200).map((res) => ledger.get(res.headers.get("x-tollgate-request-id") ?? "")));
-      expect(rows.every((row) => row?.status === "settled" && row.amount === 0n && row.txHash === null)).toBe(true);
-      const costs = rows.reduce((sum, row) => sum + (row?.cost ?? 0n), 0n);
-      expect(await ledger.creditBalance(account.address)).toBe(balance - costs);
-    } finally {
-      release();
-      upstream.resetBehaviour({ content: CONTENT });
-    }
+    const signIn = wrapFetchWithSIWx(fetch, account);
+    const responses = await raceOnHeldUpstream(upstream, () => Array.from({ length: fits + 6 }, (_, i) => signIn(`${(i % 2 === 0 ? a : b).url}/v1/chat/completions`, body(i + 1))), 6, CONTENT);
+    expect(responses.filter((res) => res.status === 200)).toHaveLength(fits);
+    expect(responses.filter((res) => res.status === 402)).toHaveLength(6);
+    const rows = await Promise.all(responses.filter((res) => res.status === 200).map((res) => ledger.get(res.headers.get("x-tollgate-request-id") ?? "")));
+    expect(rows.every((row) => row?.status === "settled" && row.amount === 0n && row.txHash === null)).toBe(true);
+    const costs = rows.reduce((sum, row) => sum + (row?.cost ?? 0n), 0n);
+    expect(await ledger.creditBalance(account.address)).toBe(balance - costs);
   });
 });

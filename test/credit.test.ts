@@ -11,7 +11,7 @@ import type { CallRow } from "../src/ledger/types.ts";
 import { chargeFor } from "../src/payment/pricing.ts";
 import { runReconcileCli } from "../src/reconcile-cli.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
-import { allSettledButHeld } from "./support/race.ts";
+import { raceOnHeldUpstream } from "./support/race.ts";
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
 
 /**
@@ -23,11 +23,12 @@ import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/
 
 const NETWORK = "eip155:84532";
 const MODEL = "gpt-4o";
+const CONTENT = "Credit: pay the price, keep the change.";
 let gateway: TestGateway;
 let upstream: FakeOpenAI;
 
 beforeAll(async () => {
-  upstream = await startFakeOpenAI({ content: "Credit: pay the price, keep the change." });
+  upstream = await startFakeOpenAI({ content: CONTENT });
   gateway = await startTestGateway({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: upstream.url });
 });
 
@@ -198,28 +199,15 @@ describe("credit for exact payers", () => {
     const fits = Number(balance / price);
     expect(fits).toBeGreaterThanOrEqual(2);
 
-    // Hold the upstream so every hold is taken before any call returns its change.
-    const upstreamBefore = upstream.requests.length;
-    let release = () => {};
-    upstream.setBehaviour({ holdFirstByte: new Promise<void>((resolve) => (release = resolve)) });
-    try {
-      const signIn = wrapFetchWithSIWx(fetch, account);
-      const racing = Array.from({ length: fits + 4 }, (_, i) => signIn(url(), post(body(i + 1))));
-      // The losers answer 402 at once; the winners wait for the upstream.
-      // Release the upstream only once every request has its hold or its 402, whatever the machine's load.
-      const refused = await allSettledButHeld(racing, 4, () => upstream.requests.length - upstreamBefore);
-      expect(refused).toBe(4);
-      release();
-      const responses = await Promise.all(racing);
-      const served = responses.filter((res) => res.status === 200);
-      expect(served).toHaveLength(fits);
-      expect(responses.filter((res) => res.status === 402)).toHaveLength(4);
-      const rows = await Promise.all(served.map(rowOf));
-      const costs = rows.reduce((sum, row) => sum + row.cost!, 0n);
-      expect(await ledger().creditBalance(account.address)).toBe(balance - costs);
-    } finally {
-      upstream.resetBehaviour({ content: "Credit: pay the price, keep the change." });
-    }
+    // Every hold is taken while the upstream holds its answer, so no change comes back mid-race.
+    const signIn = wrapFetchWithSIWx(fetch, account);
+    const responses = await raceOnHeldUpstream(upstream, () => Array.from({ length: fits + 4 }, (_, i) => signIn(url(), post(body(i + 1)))), 4, CONTENT);
+    const served = responses.filter((res) => res.status === 200);
+    expect(served).toHaveLength(fits);
+    expect(responses.filter((res) => res.status === 402)).toHaveLength(4);
+    const rows = await Promise.all(served.map(rowOf));
+    const costs = rows.reduce((sum, row) => sum + row.cost!, 0n);
+    expect(await ledger().creditBalance(account.address)).toBe(balance - costs);
   });
 
   it("works through the openai client: a credit-covered completion reports its cost and the credit used", async () => {
@@ -228,7 +216,7 @@ describe("credit for exact payers", () => {
     const client = new OpenAI({ apiKey: "unused", baseURL: `${gateway.url}/v1`, fetch: signedIn, maxRetries: 0 });
     const before = await balanceOf(account.address);
     const completion = await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Hello on credit" }], max_tokens: 500 });
-    expect(completion.choices[0]?.message.content).toBe("Credit: pay the price, keep the change.");
+    expect(completion.choices[0]?.message.content).toBe(CONTENT);
     const details = (completion.usage as unknown as { cost_details: Record<string, string> }).cost_details;
     expect(BigInt(details["credit_used"] ?? "0")).toBeGreaterThan(0n);
     expect(await balanceOf(account.address)).toBe(before);
