@@ -135,6 +135,49 @@ describe.each([sqliteBackend(), postgresBackend()])("ledger on $name", (backend)
     expect(await ledger.get(replay.id)).toBeUndefined();
   });
 
+  it("keeps credit: a hold is taken with the reservation or not at all, returned once, and change is credited once", async () => {
+    const location = await backend.fresh();
+    // Postgres: two pools, the race crosses connections as across replicas. SQLite: one process
+    // keeps one connection; a second one here would block this thread in its busy wait while the
+    // first waits between statements (two processes race fine: test/credit-postgres covers the idea).
+    const one = await openAt(location);
+    const two = backend.name === "postgres" ? await openAt(location) : one;
+    const payer = hex(20);
+    const at = new Date("2024-05-01T10:00:00.000Z");
+    // Credit comes only from a paid call's change: earn 1,000.
+    const earner = newCall({ payer, amount: 1_500n });
+    await one.reserve(earner);
+    await one.transition(earner.id, ["reserved"], settled(at, { charged: 1_500n, cost: 500n }), { kind: "change", amount: 1_000n });
+    // Recording the same movement again (a retried settlement) counts once.
+    await one.transition(earner.id, ["settled"], settled(at), { kind: "change", amount: 1_000n });
+    expect(await two.creditBalance(upper(payer))).toBe(1_000n);
+
+    // Twenty holds of 300 race across two connections: exactly three fit, the rest write nothing.
+    const racers = Array.from({ length: 20 }, () => newCall({ payer, amount: 0n, creditUsed: 300n }));
+    const outcomes = await Promise.all(racers.map((call, i) => (i % 2 === 0 ? one : two).reserve(call)));
+    expect(outcomes.filter((o) => o.kind === "reserved")).toHaveLength(3);
+    expect(outcomes.filter((o) => o.kind === "insufficient_credit")).toHaveLength(17);
+    expect(await one.creditBalance(payer)).toBe(100n);
+    const refused = racers.filter((_, i) => outcomes[i]?.kind !== "reserved");
+    expect(await Promise.all(refused.map((call) => one.get(call.id)))).toEqual(refused.map(() => undefined));
+
+    // A call released before serving gives its hold back, once.
+    const winner = racers[outcomes.findIndex((o) => o.kind === "reserved")]!;
+    expect(await one.transition(winner.id, ["reserved"], { status: "released", at }, { kind: "returned" })).toBe(true);
+    expect(await two.transition(winner.id, ["reserved"], { status: "released", at }, { kind: "returned" })).toBe(false);
+    expect(await one.creditBalance(payer)).toBe(400n);
+    expect((await one.creditEntries(payer, 10)).map((e) => [e.kind, e.delta]).sort()).toEqual(
+      [["change", 1_000n], ["hold", -300n], ["hold", -300n], ["hold", -300n], ["returned", 300n]].sort(),
+    );
+  });
+
+  it("records a sign-in proof's nonce once", async () => {
+    const ledger = await freshLedger();
+    const wallet = hex(20);
+    expect(await ledger.useProof("abc123", wallet, new Date())).toBe(true);
+    expect(await ledger.useProof("abc123", wallet, new Date())).toBe(false);
+  });
+
   it("lets exactly one of 50 concurrent reserves of one payment through", async () => {
     const location = await backend.fresh();
     // Two ledgers on one database: the race crosses connections, as it would across replicas.
