@@ -23,7 +23,10 @@ import { type PublicSource, SOURCES } from "./task-data/sources.ts";
 
 const { values } = parseArgs({ options: { mirror: { type: "string", default: "/work/.mirror" }, only: { type: "string", multiple: true } } });
 const mirror = values.mirror ?? "/work/.mirror";
-/** `--only mbpp --only gsm8k` rebuilds those files alone (the others' snapshots need not be present). */
+/**
+ * `--only mbpp --only gsm8k` rebuilds those files alone (the others' snapshots need not be
+ * present); a prompt is then kept once across the sources rebuilt, not across all of them.
+ */
 const only = new Set(values.only ?? []);
 
 interface Raw {
