@@ -21,8 +21,13 @@ import { PUBLIC_DIR, readEvalSets } from "./task-classifier/labelled.ts";
 import { csvRows } from "./task-data/csv.ts";
 import { type PublicSource, SOURCES } from "./task-data/sources.ts";
 
-const { values } = parseArgs({ options: { mirror: { type: "string", default: "/work/.mirror" } } });
+const { values } = parseArgs({ options: { mirror: { type: "string", default: "/work/.mirror" }, only: { type: "string", multiple: true } } });
 const mirror = values.mirror ?? "/work/.mirror";
+/**
+ * `--only mbpp --only gsm8k` rebuilds those files alone (the others' snapshots need not be
+ * present); a prompt is then kept once across the sources rebuilt, not across all of them.
+ */
+const only = new Set(values.only ?? []);
 
 interface Raw {
   id: string;
@@ -103,6 +108,16 @@ function moss(): Raw[] {
   );
 }
 
+/** MBPP's training split (task ids 601-974); the test (11-510), validation and prompt ids are never read. */
+const MBPP_TRAIN = { first: 601, last: 974 } as const;
+
+function mbpp(): Raw[] {
+  return jsonLines(show(SOURCES.mbpp, "mbpp.jsonl")).flatMap((row) => {
+    const id = (row as { task_id: number }).task_id;
+    return id >= MBPP_TRAIN.first && id <= MBPP_TRAIN.last ? [{ id: `mbpp-${id}`, category: "train", text: field(row, "text") }] : [];
+  });
+}
+
 /** The instruction, and its input on the next line when there is one (as the dataset's own prompt template puts it). */
 function codealpaca(): Raw[] {
   const rows = JSON.parse(show(SOURCES.codealpaca, "data/code_alpaca_2k.json")) as unknown[];
@@ -125,11 +140,13 @@ const seen = new Set<string>();
 const builders: Array<[PublicSource, () => Raw[]]> = [
   [SOURCES.dolly, dolly],
   [SOURCES.gsm8k, gsm8k],
+  [SOURCES.mbpp, mbpp],
   [SOURCES.moss, moss],
   [SOURCES.codealpaca, codealpaca],
   [SOURCES.instructwild, instructwild],
 ];
 for (const [source, build] of builders) {
+  if (only.size > 0 && !only.has(source.name)) continue;
   const labels: Readonly<Record<string, Task>> = source.labels;
   const kept = new Map<Task, Array<Raw & { task: Task }>>();
   let dropped = 0;

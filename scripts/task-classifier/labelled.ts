@@ -7,6 +7,7 @@ import { ChatMessage } from "../../src/call/chat-request.ts";
 import { taskInputOf } from "../../src/routing/analyse.ts";
 import type { TaskInput } from "../../src/routing/task-vote.ts";
 import { Task } from "../../src/catalog/schema.ts";
+import { SOURCES } from "../task-data/sources.ts";
 
 /** Labelled prompt sets: the training data and the evaluation sets the model must never see. */
 
@@ -14,9 +15,8 @@ export const TRAIN_DIR = fileURLToPath(new URL("../../data/routing-train/", impo
 
 /**
  * Prompts from public corpora, labelled by their sources' own categories (docs/task-data.md,
- * scripts/build-task-data.ts). Not trained on yet: leave-one-source-out with them in the
- * training data scored lower than without them (docs/routing.md), so the committed model scores
- * them at first sight and `npm run eval:task -- --public` measures them as training sources.
+ * scripts/build-task-data.ts). Those whose licence allows a paid product to use them are
+ * committed and trained on; the non-commercial ones, when rebuilt locally, are only measured.
  */
 export const PUBLIC_DIR = fileURLToPath(new URL("../../data/routing-public/", import.meta.url));
 
@@ -35,6 +35,8 @@ export interface LabelledPrompt {
   id: string;
   task: Task;
   input: TaskInput;
+  /** How much the prompt counts in training (1 unless set): sources are balanced through it (learn.ts#balanceSources). */
+  weight?: number;
 }
 
 export interface LabelledSet {
@@ -59,12 +61,39 @@ export function readSet(path: string, name = basename(path, ".jsonl")): Labelled
   return { name, prompts };
 }
 
-/** The training files, in name order (the order is part of what makes training deterministic). */
-export function trainingFiles(dir: string = TRAIN_DIR): string[] {
+/** Every labelled file in `dir`, in name order (the order is part of what makes training deterministic). */
+export function labelledFiles(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".jsonl"))
     .sort()
     .map((f) => join(dir, f));
+}
+
+const TRAINABLE_PUBLIC = new Set(Object.values(SOURCES).filter((s) => s.commercial).map((s) => `pub-${s.name}.jsonl`));
+
+/**
+ * What the committed model trains on: the sets written for this repo and the public corpora
+ * whose licence allows it, in name order. A non-commercial file rebuilt locally is never among them.
+ */
+export function trainingFiles(): string[] {
+  return [...labelledFiles(PUBLIC_DIR).filter((f) => TRAINABLE_PUBLIC.has(basename(f))), ...labelledFiles(TRAIN_DIR)];
+}
+
+/** The public corpora present, trainable or not, for measuring. */
+export function publicFiles(): string[] {
+  return labelledFiles(PUBLIC_DIR);
+}
+
+/**
+ * The prompts of `sets` as training examples, each source counting as much as any other: a
+ * prompt's weight is the mean source size over its source's size, so 1,350 dolly questions do
+ * not drown a 300-prompt set written in another voice, nor the other way round. Against plain
+ * pooling, leave-one-source-out rose on every repo set and on MT-Bench (docs/routing.md, "Public
+ * corpora").
+ */
+export function trainingPrompts(sets: readonly LabelledSet[]): LabelledPrompt[] {
+  const mean = sets.reduce((sum, set) => sum + set.prompts.length, 0) / Math.max(1, sets.length);
+  return sets.flatMap((set) => set.prompts.map((p) => ({ ...p, weight: mean / Math.max(1, set.prompts.length) })));
 }
 
 export function readEvalSets(): LabelledSet[] {

@@ -31,6 +31,7 @@ interface Example {
   features: Int32Array;
   values: Float64Array;
   label: number;
+  weight: number;
 }
 
 /** A model for `prompts`; dataHash and trainedOn are the caller's to fill in. */
@@ -38,7 +39,7 @@ export function train(prompts: readonly LabelledPrompt[], options: Readonly<Trai
   const vectors = prompts.map((p) => vectorOf(p, options.design));
   const vocabulary = vocabularyOf(vectors, options.minPrompts);
   const index = new Map(vocabulary.map((name, i) => [name, i]));
-  const examples = vectors.map((vector, i) => exampleOf(vector, index, TASKS.indexOf(prompts[i]?.task ?? "chat")));
+  const examples = vectors.map((vector, i) => exampleOf(vector, index, TASKS.indexOf(prompts[i]?.task ?? "chat"), prompts[i]?.weight ?? 1));
   const weights = fit(examples, vocabulary.length, index.get("bias"), options);
 
   // Rows that round to all zeros change no logit: leave them out of the file.
@@ -88,7 +89,7 @@ function vocabularyOf(vectors: ReadonlyArray<Map<string, number>>, minPrompts: n
   return [...counts].filter(([, n]) => n >= minPrompts).map(([name]) => name).sort();
 }
 
-function exampleOf(vector: Map<string, number>, index: Map<string, number>, label: number): Example {
+function exampleOf(vector: Map<string, number>, index: Map<string, number>, label: number, weight: number): Example {
   const features: number[] = [];
   const values: number[] = [];
   for (const [name, value] of vector) {
@@ -97,7 +98,7 @@ function exampleOf(vector: Map<string, number>, index: Map<string, number>, labe
     features.push(j);
     values.push(value);
   }
-  return { features: Int32Array.from(features), values: Float64Array.from(values), label };
+  return { features: Int32Array.from(features), values: Float64Array.from(values), label, weight };
 }
 
 function fit(examples: readonly Example[], featureCount: number, bias: number | undefined, options: Readonly<TrainOptions>): Float64Array {
@@ -107,7 +108,7 @@ function fit(examples: readonly Example[], featureCount: number, bias: number | 
   const m = new Float64Array(featureCount * K);
   const v = new Float64Array(featureCount * K);
   const probabilities = new Float64Array(K);
-  const n = Math.max(1, examples.length);
+  const n = Math.max(1, examples.reduce((sum, e) => sum + e.weight, 0));
 
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     gradient.fill(0);
@@ -117,11 +118,11 @@ function fit(examples: readonly Example[], featureCount: number, bias: number | 
       softmaxInto(probabilities, weights, example);
       let best = 0;
       for (let k = 1; k < K; k++) if ((probabilities[k] ?? 0) > (probabilities[best] ?? 0)) best = k;
-      if (best === example.label) hits++;
-      loss -= Math.log(Math.max(1e-12, probabilities[example.label] ?? 0));
+      if (best === example.label) hits += example.weight;
+      loss -= example.weight * Math.log(Math.max(1e-12, probabilities[example.label] ?? 0));
       for (let f = 0; f < example.features.length; f++) {
         const row = (example.features[f] ?? 0) * K;
-        const x = example.values[f] ?? 0;
+        const x = example.weight * (example.values[f] ?? 0);
         for (let k = 0; k < K; k++) gradient[row + k] = (gradient[row + k] ?? 0) + x * ((probabilities[k] ?? 0) - (k === example.label ? 1 : 0));
       }
     }

@@ -11,6 +11,11 @@ export interface PublicSource {
   repo: string;
   commit: string;
   licence: string;
+  /**
+   * Whether the licence lets a paid product train on it. Only these are committed and trained
+   * on; the others are rebuilt locally and only measured (docs/task-data.md).
+   */
+  commercial: boolean;
   /** Source category -> task. */
   labels: Readonly<Record<string, Task>>;
   /** At most this many prompts per task, chosen by a hash of the prompt (deterministic, order-free). */
@@ -30,6 +35,7 @@ export const SOURCES = {
     repo: "nayohan/dolly-15k-analysis",
     commit: "5797d87c90c8c13a8ec79897381991a280092945",
     licence: "CC BY-SA 3.0 (databricks-dolly-15k); the repository states no licence of its own",
+    commercial: true,
     labels: {
       brainstorming: "creative",
       creative_writing: "creative",
@@ -49,7 +55,23 @@ export const SOURCES = {
     repo: "openai/grade-school-math",
     commit: "3101c7d5072418e28b9008a6636bde82a006892c",
     licence: "MIT",
+    commercial: true,
     labels: { train: "math" },
+    perTask: 450,
+  },
+  /**
+   * MBPP (Mostly Basic Python Problems), the training split only: task ids 601-974 of `mbpp.jsonl`
+   * (the dataset's README: 1-10 prompt, 11-510 test, 511-600 validation, 601-974 train). The
+   * official copy sits in google-research/google-research, too large to fetch here; this
+   * repository holds the same 974-line file byte for byte as published.
+   */
+  mbpp: {
+    name: "mbpp",
+    repo: "muitiiifruckt/ASE",
+    commit: "83fa3f7963561b898623e8ade6e017d448ddca98",
+    licence: "CC BY 4.0 (MBPP, google-research/google-research mbpp/README.md)",
+    commercial: true,
+    labels: { train: "code" },
     perTask: 450,
   },
   /** MOSS's published user prompts (Chinese and English), one file per category. */
@@ -58,6 +80,7 @@ export const SOURCES = {
     repo: "OpenLMLab/MOSS",
     commit: "c810e0b428bb209522dcde12f58daa318cf83027",
     licence: "CC BY-NC 4.0 (DATA_LICENSE; code Apache-2.0)",
+    commercial: false,
     labels: { writing: "creative", role_playing: "creative", brainstorming: "creative", code: "code" },
     perTask: 450,
   },
@@ -67,6 +90,7 @@ export const SOURCES = {
     repo: "sahil280114/codealpaca",
     commit: "2f78ddc5c682ed6738ad092bbbfa59ba915afcb0",
     licence: "CC BY-NC 4.0 (DATA_LICENSE; code Apache-2.0)",
+    commercial: false,
     labels: { code: "code" },
     perTask: 450,
   },
@@ -76,6 +100,7 @@ export const SOURCES = {
     repo: "XueFuzhao/InstructionWild",
     commit: "047fa6b9abd4a0b2d5ed6f0f9bbc14df5bd6b1d6",
     licence: "non-commercial research only (LICENSE)",
+    commercial: false,
     labels: {
       "Open QA": "qa",
       "Closed QA": "qa",

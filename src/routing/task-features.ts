@@ -1,3 +1,4 @@
+import { OTHER_LANGUAGE_FEATURES } from "./task-features-languages.ts";
 import type { Task } from "./types.ts";
 
 /**
@@ -320,4 +321,7 @@ export const TASK_FEATURES: readonly TaskFeature[] = [
     pattern:
       /\b(?:how are you|how's it going|what's up|how was your|nice to meet|who are you|what(?:'s| is) your name|are you (?:a bot|an ai|human|real)|do you (?:like|enjoy|have feelings|dream|ever)|are you ever|have you ever (?:felt|been)|(?:you|your) (?:feelings|favou?rite|opinion)|get bored|tell me about yourself|i(?:'m| am) (?:feeling|so |bored|tired|sad|happy|excited|lonely|stressed)|i feel\b|my day|let's (?:chat|talk)|just wanted to (?:say|chat)|you(?:'re| are) (?:great|awesome|funny|the best)|lol|haha)\b/,
   },
+
+  // --- the same signals as written in the nine other languages issue 13 names
+  ...OTHER_LANGUAGE_FEATURES,
 ];
