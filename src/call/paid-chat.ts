@@ -15,7 +15,7 @@ import { createFirstContentWatch } from "./first-content.ts";
 import type { ServedCall } from "./lifecycle.ts";
 import { withUsageCost, type CallCost } from "./usage-cost.ts";
 import { planCall, routingSettings, type Plan } from "./plan.ts";
-import { acceptFor, challengeFor, openPaidCall, type PaidCall } from "./paid-call.ts";
+import { acceptFor, challengeFor, openPaidCall, type AdmitPayer, type PaidCall } from "./paid-call.ts";
 
 export interface ChatInput {
   body: unknown;
@@ -26,6 +26,7 @@ export interface ChatInput {
   limits: AgentLimits;
   /** Aborted when the agent goes away. */
   signal: AbortSignal;
+  admitPayer?: AdmitPayer | undefined;
 }
 
 /** What a served call reports in x-tollgate-* headers. */
@@ -79,7 +80,7 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   const paid = await acceptFor(deps, plan.offer, submission);
   const attempts = attemptsFor(deps, plan, paid);
   timer.mark("local_verify");
-  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: plan.decision.strategy, task: plan.decision.task }, refuseDebtors: true, timer });
+  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: plan.decision.strategy, task: plan.decision.task }, refuseDebtors: true, timer, admitPayer: input.admitPayer });
 
   let upstreamMs = 0;
   const meta = (provider: string, model: string): CallMeta => ({

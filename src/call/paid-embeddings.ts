@@ -10,7 +10,7 @@ import type { Offer } from "../payment/offer.ts";
 import { bodyHash } from "../payment/quote.ts";
 import { ProviderError } from "../providers/types.ts";
 import type { CallDeps } from "./deps.ts";
-import { acceptFor, challengeFor, makeOffer, openPaidCall } from "./paid-call.ts";
+import { acceptFor, challengeFor, makeOffer, openPaidCall, type AdmitPayer } from "./paid-call.ts";
 import { agentPrice } from "./plan.ts";
 import { withUsageCost, type CallCost } from "./usage-cost.ts";
 import { refuseWithheld } from "./offered-model.ts";
@@ -37,7 +37,7 @@ export type EmbeddingsOutcome =
  */
 export async function runEmbeddings(
   deps: CallDeps,
-  input: { body: unknown; headers: PaymentHeaders; resourceUrl: string; requestId: string; signal: AbortSignal },
+  input: { body: unknown; headers: PaymentHeaders; resourceUrl: string; requestId: string; signal: AbortSignal; admitPayer?: AdmitPayer | undefined },
 ): Promise<EmbeddingsOutcome> {
   const parsed = EmbeddingsRequest.safeParse(input.body);
   if (!parsed.success) {
@@ -82,7 +82,7 @@ export async function runEmbeddings(
     return { kind: "payment_required", offer, challenge: challengeFor(deps, offer, "Payment required to run this call"), model: model.entry.id, price };
   }
   const paid = await acceptFor(deps, offer, submission);
-  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" }, refuseDebtors: true });
+  const call = await openPaidCall(deps, { paid, requestId: input.requestId, labels: { strategy: request.model === "auto" ? "cost" : "explicit", task: "embedding" }, refuseDebtors: true, admitPayer: input.admitPayer });
 
   const provider = deps.providers.providerFor(model.entry);
   const started = performance.now();
