@@ -77,7 +77,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     const chain = config.chain.kind === "devnet" ? await startDevnet(config.chain, logger, () => publicUrl) : remoteChain(config.chain);
     if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
 
-    const rateLimits = createRateLimits(config.rateLimits, logger);
+    const rateLimits = await createRateLimits(config.rateLimits, logger);
     closers.push(() => rateLimits.store.close());
 
     let ready = false;
@@ -136,10 +136,13 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
   }
 }
 
-/** The rate limits' buckets: in Redis when REDIS_URL is set (with this process's as the fallback), else here. */
-function createRateLimits(settings: Config["rateLimits"], logger: Logger): RateLimits {
-  const memory = new MemoryBuckets();
-  const store = settings.redisUrl === undefined ? memory : createRedisBuckets({ url: settings.redisUrl, keyPrefix: settings.keyPrefix, fallback: memory, logger });
+/**
+ * The rate limits' buckets: in Redis when REDIS_URL is set (with this process's as the fallback),
+ * else here. `now` is the in-process buckets' clock (tests pass a fake one).
+ */
+export async function createRateLimits(settings: Config["rateLimits"], logger: Logger, now?: () => number): Promise<RateLimits> {
+  const memory = new MemoryBuckets(now === undefined ? {} : { now });
+  const store = settings.redisUrl === undefined ? memory : await createRedisBuckets({ url: settings.redisUrl, keyPrefix: settings.keyPrefix, fallback: memory, logger });
   logger.info(
     { unpaid: settings.unpaid ?? "off", paid: settings.paid ?? "off", shared: settings.redisUrl !== undefined, trustedProxies: settings.trustProxy.length },
     settings.redisUrl === undefined ? "rate limits in this process" : "rate limits shared through Redis",

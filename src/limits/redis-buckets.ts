@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Logger } from "../lib/logger.ts";
 import { messageOf } from "../lib/errors.ts";
 import type { MemoryBuckets } from "./memory-buckets.ts";
-import type { BucketLimit, BucketStore, TakeResult } from "./token-bucket.ts";
+import { FLOAT_NOISE_MS, type BucketLimit, type BucketStore, type TakeResult } from "./token-bucket.ts";
 
 /**
  * token-bucket.ts `takeFrom` as one Lua script, so a take is atomic across every gateway process
@@ -34,7 +34,7 @@ if tokens >= math.max(cost, 1) then
   end
 end
 local wait = 0
-if tokens < burst then wait = math.ceil((math.floor(tokens) + 1 - tokens) * 1000 / rate) end
+if tokens < burst then wait = math.ceil((math.floor(tokens) + 1 - tokens) * 1000 / rate - ${FLOAT_NOISE_MS}) end
 return {allowed, math.floor(tokens), wait}
 `;
 const TAKE_SHA = createHash("sha1").update(TAKE_SCRIPT).digest("hex");
@@ -43,6 +43,8 @@ const TakeReply = z.tuple([z.union([z.literal(0), z.literal(1)]), z.int().min(0)
 
 /** A take that Redis has not answered by then counts as Redis being down. */
 export const REDIS_TIMEOUT_MS = 250;
+/** How long start-up waits for the first connection before it starts with Redis counted down. */
+const CONNECT_TIMEOUT_MS = 2_000;
 
 export interface RedisBucketsOptions {
   url: string;
@@ -58,15 +60,16 @@ export interface RedisBucketsOptions {
  * reached (refused, timed out, a script error) each take goes to `fallback`, this process's own
  * buckets with the same limits: the gateway keeps serving and keeps limiting, each process on its
  * own (README "Rate limits"). It never waits for Redis to come back: commands are not queued
- * while disconnected, and the client reconnects in the background.
+ * while disconnected, and the client reconnects in the background. Resolves once connected, or
+ * after a refused or timed-out first connection, already in that fallback.
  */
-export function createRedisBuckets(options: RedisBucketsOptions): BucketStore {
+export async function createRedisBuckets(options: RedisBucketsOptions): Promise<BucketStore> {
   const { fallback, logger, keyPrefix } = options;
   const redis = new Redis(options.url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: REDIS_TIMEOUT_MS,
-    connectTimeout: 2_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
   let degraded = false;
@@ -83,6 +86,13 @@ export function createRedisBuckets(options: RedisBucketsOptions): BucketStore {
     degraded = true;
     logger.warn({ reason: messageOf(err) }, "rate limits: Redis unreachable; limiting in this process until it is back");
   }
+
+  await new Promise<void>((resolve) => {
+    if (redis.status === "ready") resolve();
+    redis.once("ready", resolve);
+    redis.once("error", () => resolve());
+    setTimeout(resolve, CONNECT_TIMEOUT_MS).unref();
+  });
 
   async function evalTake(key: string, limit: BucketLimit, cost: 0 | 1): Promise<unknown> {
     const args = [keyPrefix + key, String(limit.ratePerSecond), String(limit.burst), String(cost)];

@@ -47,10 +47,16 @@ export function takeFrom(state: BucketState | undefined, limit: BucketLimit, cos
 
 function nextTokenMs(tokens: number, limit: BucketLimit): number {
   if (tokens >= limit.burst) return 0;
-  return Math.ceil(((Math.floor(tokens) + 1 - tokens) * 1000) / limit.ratePerSecond);
+  return ceilMs(((Math.floor(tokens) + 1 - tokens) * 1000) / limit.ratePerSecond);
 }
 
 /** Milliseconds until a bucket holding `tokens` is full again: after that it carries no state. */
 export function refillMs(tokens: number, limit: BucketLimit): number {
-  return Math.ceil(((limit.burst - tokens) * 1000) / limit.ratePerSecond);
+  return ceilMs(((limit.burst - tokens) * 1000) / limit.ratePerSecond);
 }
+
+/** Whole milliseconds, rounding up, but not for float noise: 1.0000000000000009 ms is 1 ms. */
+function ceilMs(ms: number): number {
+  return Math.ceil(ms - FLOAT_NOISE_MS);
+}
+export const FLOAT_NOISE_MS = 1e-6;
