@@ -63,7 +63,7 @@ const bare: DirectRoute = async (req, _res, { admitPayer }) => {
 };
 
 function limited(store: BucketStore, trusted: TrustedHop[] = []): DirectRoute {
-  const limits: RateLimits = { unpaid, paid, store, clientAddress: clientAddressOf(trusted) };
+  const limits: RateLimits = { unpaid, paid, store, clientAddress: clientAddressOf(trusted), now: () => performance.now() };
   const route = limitRoutes({ "/v1/chat/completions": bare }, limits, new Set())["/v1/chat/completions"];
   if (route === undefined) throw new Error("no route");
   return route;
@@ -90,9 +90,9 @@ const variants: Array<{ name: string; route: DirectRoute; kind: "unpaid" | "paid
   { name: "in-process, unpaid (address bucket)", route: limited(memory), kind: "unpaid", baseline: "bare route, unpaid" },
   { name: "in-process, unpaid behind TRUST_PROXY", route: limited(memory, proxies), kind: "proxied", baseline: "bare route, unpaid" },
   { name: "bare route, paid (admits payer, no limit)", route: bare, kind: "paid", baseline: "" },
-  { name: "in-process, paid (address peek + wallet bucket)", route: limited(memory), kind: "paid", baseline: "bare route, paid (admits payer, no limit)" },
+  { name: "in-process, paid (wallet bucket)", route: limited(memory), kind: "paid", baseline: "bare route, paid (admits payer, no limit)" },
   { name: "Redis, unpaid", route: limited(redis), kind: "unpaid", baseline: "bare route, unpaid" },
-  { name: "Redis, paid (two round trips)", route: limited(redis), kind: "paid", baseline: "bare route, paid (admits payer, no limit)" },
+  { name: "Redis, paid (wallet bucket)", route: limited(redis), kind: "paid", baseline: "bare route, paid (admits payer, no limit)" },
 ];
 
 // Warm-up: JIT, zod's first parse, the Redis script cached by EVALSHA.

@@ -147,7 +147,7 @@ export async function createRateLimits(settings: Config["rateLimits"], logger: L
     { unpaid: settings.unpaid ?? "off", paid: settings.paid ?? "off", shared: settings.redisUrl !== undefined, trustedProxies: settings.trustProxy.length },
     settings.redisUrl === undefined ? "rate limits in this process" : "rate limits shared through Redis",
   );
-  return { unpaid: settings.unpaid, paid: settings.paid, store, clientAddress: clientAddressOf(settings.trustProxy) };
+  return { unpaid: settings.unpaid, paid: settings.paid, store, clientAddress: clientAddressOf(settings.trustProxy), now: now ?? (() => performance.now()) };
 }
 
 /**

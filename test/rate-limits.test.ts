@@ -209,20 +209,19 @@ describe("buckets shared through Redis", () => {
     const prefix = testPrefix();
     const a = await redisStore(REDIS_URL, prefix);
     const b = await redisStore(REDIS_URL, prefix);
-    const takes = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).take("unpaid:192.0.2.1", limit, 1)));
+    const takes = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).take("unpaid:192.0.2.1", limit)));
     expect(takes.filter((t) => t.allowed)).toHaveLength(20);
     expect(takes.filter((t) => !t.allowed).every((t) => t.remaining === 0 && t.nextTokenMs > 0)).toBe(true);
   });
 
-  it("keeps a bucket only until it would be full again, and writes nothing for a peek", async () => {
+  it("keeps a bucket only until it would be full again", async () => {
     const prefix = testPrefix();
     const store = await redisStore(REDIS_URL, prefix);
     const probe = new Redis(REDIS_URL);
     cleanups.push(async () => void probe.disconnect());
     const tight: BucketLimit = { policy: "paid", ratePerSecond: 10, burst: 5 };
-    expect(await store.take("paid:0xabc", tight, 0)).toEqual({ allowed: true, remaining: 5, nextTokenMs: 0 });
     expect(await probe.exists(`${prefix}paid:0xabc`)).toBe(0);
-    expect(await store.take("paid:0xabc", tight, 1)).toEqual({ allowed: true, remaining: 4, nextTokenMs: 100 });
+    expect(await store.take("paid:0xabc", tight)).toEqual({ allowed: true, remaining: 4, nextTokenMs: 100 });
     const ttl = await probe.pttl(`${prefix}paid:0xabc`);
     // One token at 10 per second refills in 100 ms; the key lives that long plus a second.
     expect(ttl).toBeGreaterThan(0);
@@ -245,6 +244,6 @@ describe("buckets shared through Redis", () => {
     for (let i = 0; i < 3; i += 1) answers.push((await post(url, "/v1/route", chat)).status);
     expect(answers).toEqual([200, 200, 429]);
     const store = await redisStore(down, testPrefix());
-    expect(await store.take("unpaid:192.0.2.1", limit, 1)).toEqual({ allowed: true, remaining: 19, nextTokenMs: 1_000_000 });
+    expect(await store.take("unpaid:192.0.2.1", limit)).toEqual({ allowed: true, remaining: 19, nextTokenMs: 1_000_000 });
   });
 });

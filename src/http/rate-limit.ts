@@ -12,7 +12,12 @@ export interface RateLimits {
   paid: BucketLimit | undefined;
   store: BucketStore;
   clientAddress: ClientAddressOf;
+  /** Milliseconds on a monotonic clock, for what this process last saw of an address's bucket. */
+  now: () => number;
 }
+
+/** Addresses whose bucket this process last saw empty, kept for the paid path; about 100 bytes each. */
+const MAX_EMPTY_ADDRESSES = 10_000;
 
 /** Checks the wallet paying for a request against its limit; throws 429 `rate_limited` when over. */
 export type AdmitPayer = (payer: `0x${string}`) => Promise<void>;
@@ -23,31 +28,50 @@ export type AdmitPayer = (payer: `0x${string}`) => Promise<void>;
  * read. A request with one is the paying wallet's: the route gets `admitPayer`, which the paid
  * lifecycle calls once the payer is known (header parsed, an EOA's signature recovered) and
  * before anything is reserved or the facilitator is asked (call/paid-call.ts openPaidCall). So
- * that junk payment headers cannot slip past the unpaid limit, a request with one is refused
- * while its address's bucket is empty, and one refused before its wallet was admitted (malformed
- * header, bad signature, wrong quote) is charged to its address.
+ * that junk payment headers cannot slip past the unpaid limit, one refused before its wallet was
+ * admitted (malformed header, bad signature, wrong quote) is charged to its address, and a request
+ * with one is refused while this process last saw its address's bucket empty (a local lookup, so
+ * a paid call costs one round trip to Redis, not two).
  */
 export function limitRoutes(routes: Record<string, DirectRoute>, limits: RateLimits, free: ReadonlySet<string>): Record<string, DirectRoute> {
   if (limits.unpaid === undefined && limits.paid === undefined) return routes;
-  return Object.fromEntries(Object.entries(routes).map(([path, route]) => [path, limited(route, limits, free.has(path))]));
+  const emptyUntil = new Map<string, number>();
+  return Object.fromEntries(Object.entries(routes).map(([path, route]) => [path, limited(route, limits, emptyUntil, free.has(path))]));
 }
 
-function limited(route: DirectRoute, limits: RateLimits, free: boolean): DirectRoute {
+function limited(route: DirectRoute, limits: RateLimits, emptyUntil: Map<string, number>, free: boolean): DirectRoute {
   const { unpaid, paid, store } = limits;
+  /** Takes from an address's bucket, and remembers until when it is empty. */
+  const takeForAddress = async (key: string, limit: BucketLimit): Promise<TakeResult> => {
+    const taken = await store.take(key, limit);
+    emptyUntil.delete(key);
+    if (taken.remaining === 0) {
+      emptyUntil.set(key, limits.now() + taken.nextTokenMs);
+      for (const oldest of emptyUntil.keys()) {
+        if (emptyUntil.size <= MAX_EMPTY_ADDRESSES) break;
+        emptyUntil.delete(oldest);
+      }
+    }
+    return taken;
+  };
   return async function rateLimited(req, res) {
     const paying = !free && carriesPayment(req);
     const addressKey = `${unpaid?.policy}:${limits.clientAddress(req)}`;
-    if (unpaid !== undefined) {
-      const taken = await store.take(addressKey, unpaid, paying ? 0 : 1);
+    if (unpaid !== undefined && !paying) {
+      const taken = await takeForAddress(addressKey, unpaid);
       if (!taken.allowed) throw tooManyRequests(unpaid, taken, "requests without a payment from this address");
-      if (!paying) setRateLimitHeaders(res, unpaid, taken);
+      setRateLimitHeaders(res, unpaid, taken);
     }
     if (!paying) return route(req, res, {});
+    const waitMs = (emptyUntil.get(addressKey) ?? 0) - limits.now();
+    if (unpaid !== undefined && waitMs > 0) {
+      throw tooManyRequests(unpaid, { allowed: false, remaining: 0, nextTokenMs: waitMs }, "requests without a payment from this address");
+    }
 
     let admitted = false;
     const admitPayer: AdmitPayer = async (payer) => {
       if (paid !== undefined) {
-        const taken = await store.take(`${paid.policy}:${payer.toLowerCase()}`, paid, 1);
+        const taken = await store.take(`${paid.policy}:${payer.toLowerCase()}`, paid);
         if (!taken.allowed) throw tooManyRequests(paid, taken, `paid calls from wallet ${payer}`);
         setRateLimitHeaders(res, paid, taken);
       }
@@ -57,7 +81,7 @@ function limited(route: DirectRoute, limits: RateLimits, free: boolean): DirectR
       await route(req, res, { admitPayer });
     } catch (error) {
       if (!admitted && unpaid !== undefined && error instanceof TollgateError && error.status < 500) {
-        await store.take(addressKey, unpaid, 1);
+        await takeForAddress(addressKey, unpaid);
       }
       throw error;
     }

@@ -13,60 +13,47 @@ describe("in-process token buckets", () => {
   it("allows the burst at once, then one request per 1/rate seconds", () => {
     const time = clock();
     const buckets = new MemoryBuckets({ now: time.now });
-    expect([1, 2, 3, 4].map(() => buckets.takeNow("a", limit, 1))).toEqual([
+    expect([1, 2, 3, 4].map(() => buckets.takeNow("a", limit))).toEqual([
       { allowed: true, remaining: 2, nextTokenMs: 500 },
       { allowed: true, remaining: 1, nextTokenMs: 500 },
       { allowed: true, remaining: 0, nextTokenMs: 500 },
       { allowed: false, remaining: 0, nextTokenMs: 500 },
     ]);
     time.advance(499);
-    expect(buckets.takeNow("a", limit, 1)).toEqual({ allowed: false, remaining: 0, nextTokenMs: 1 });
+    expect(buckets.takeNow("a", limit)).toEqual({ allowed: false, remaining: 0, nextTokenMs: 1 });
     time.advance(1);
-    expect(buckets.takeNow("a", limit, 1)).toEqual({ allowed: true, remaining: 0, nextTokenMs: 500 });
+    expect(buckets.takeNow("a", limit)).toEqual({ allowed: true, remaining: 0, nextTokenMs: 500 });
     // Another key has its own bucket.
-    expect(buckets.takeNow("b", limit, 1).allowed).toBe(true);
-  });
-
-  it("answers a cost-0 take (is the bucket empty?) without spending from it", () => {
-    const time = clock();
-    const buckets = new MemoryBuckets({ now: time.now });
-    expect(buckets.takeNow("a", limit, 0)).toEqual({ allowed: true, remaining: 3, nextTokenMs: 0 });
-    for (let i = 0; i < 3; i += 1) buckets.takeNow("a", limit, 1);
-    expect(buckets.takeNow("a", limit, 0).allowed).toBe(false);
-    time.advance(500);
-    expect(buckets.takeNow("a", limit, 0)).toEqual({ allowed: true, remaining: 1, nextTokenMs: 500 });
-    expect(buckets.takeNow("a", limit, 1)).toEqual({ allowed: true, remaining: 0, nextTokenMs: 500 });
+    expect(buckets.takeNow("b", limit).allowed).toBe(true);
   });
 
   it("never refills past the burst", () => {
     const time = clock();
     const buckets = new MemoryBuckets({ now: time.now });
-    buckets.takeNow("a", limit, 1);
+    buckets.takeNow("a", limit);
     time.advance(3_600_000);
-    expect([1, 2, 3, 4].map(() => buckets.takeNow("a", limit, 1).allowed)).toEqual([true, true, true, false]);
+    expect([1, 2, 3, 4].map(() => buckets.takeNow("a", limit).allowed)).toEqual([true, true, true, false]);
   });
 
-  it("keeps no bucket that is full, and drops idle buckets once they have refilled", () => {
+  it("drops idle buckets once they have refilled", () => {
     const time = clock();
     const buckets = new MemoryBuckets({ now: time.now });
-    buckets.takeNow("peek", limit, 0);
-    expect(buckets.size).toBe(0);
-    for (const key of ["a", "b", "c"]) buckets.takeNow(key, limit, 1);
+    for (const key of ["a", "b", "c"]) buckets.takeNow(key, limit);
     expect(buckets.size).toBe(3);
     // One token refills in 500 ms: a, b and c are full again, and the next take drops them.
     time.advance(500);
-    buckets.takeNow("d", limit, 1);
+    buckets.takeNow("d", limit);
     expect(buckets.size).toBe(1);
   });
 
   it("holds at most maxBuckets, dropping the least recently used", () => {
     const time = clock();
     const buckets = new MemoryBuckets({ now: time.now, maxBuckets: 100 });
-    for (let i = 0; i < 10_000; i += 1) buckets.takeNow(`client-${i}`, limit, 1);
+    for (let i = 0; i < 10_000; i += 1) buckets.takeNow(`client-${i}`, limit);
     expect(buckets.size).toBe(100);
     // The newest clients are still counted; the oldest were forgiven.
-    for (let i = 0; i < 2; i += 1) buckets.takeNow("client-9999", limit, 1);
-    expect(buckets.takeNow("client-9999", limit, 1).allowed).toBe(false);
-    expect(buckets.takeNow("client-0", limit, 1)).toEqual({ allowed: true, remaining: 2, nextTokenMs: 500 });
+    for (let i = 0; i < 2; i += 1) buckets.takeNow("client-9999", limit);
+    expect(buckets.takeNow("client-9999", limit).allowed).toBe(false);
+    expect(buckets.takeNow("client-0", limit)).toEqual({ allowed: true, remaining: 2, nextTokenMs: 500 });
   });
 });

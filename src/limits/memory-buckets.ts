@@ -29,16 +29,16 @@ export class MemoryBuckets implements BucketStore {
     return this.#buckets.size;
   }
 
-  take(key: string, limit: BucketLimit, cost: 0 | 1): Promise<TakeResult> {
-    return Promise.resolve(this.takeNow(key, limit, cost));
+  take(key: string, limit: BucketLimit): Promise<TakeResult> {
+    return Promise.resolve(this.takeNow(key, limit));
   }
 
-  takeNow(key: string, limit: BucketLimit, cost: 0 | 1): TakeResult {
+  takeNow(key: string, limit: BucketLimit): TakeResult {
     const now = this.#now();
     const saved = this.#buckets.get(key);
-    const { state, result } = takeFrom(saved, limit, cost, now);
+    const { state, result } = takeFrom(saved, limit, now);
     if (saved !== undefined) this.#buckets.delete(key);
-    // A full bucket is the default: nothing to keep.
+    // A full bucket (a refused take on a missing one) is the default: nothing to keep.
     if (state.tokens < limit.burst) this.#buckets.set(key, { ...state, fullAt: now + refillMs(state.tokens, limit) });
     this.#evict(now);
     return result;

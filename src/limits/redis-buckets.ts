@@ -10,13 +10,12 @@ import { FLOAT_NOISE_MS, type BucketLimit, type BucketStore, type TakeResult } f
  * token-bucket.ts `takeFrom` as one Lua script, so a take is atomic across every gateway process
  * sharing the Redis. The clock is Redis's own (`TIME`; allowed in scripts since Redis 5 replicates
  * effects, not scripts), so the gateways' clocks never matter. A bucket is a hash {tokens, at}
- * that expires once it would be full again; only a take that spends writes.
+ * that expires once it would be full again; a refused take writes nothing.
  * Returns {allowed 0|1, whole tokens left, ms until the next whole token (0 when full)}.
  */
 const TAKE_SCRIPT = `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local saved = redis.call('HMGET', KEYS[1], 'tokens', 'at')
@@ -25,13 +24,11 @@ if saved[1] then
   tokens = math.min(burst, tonumber(saved[1]) + math.max(0, now - tonumber(saved[2])) * rate / 1000)
 end
 local allowed = 0
-if tokens >= math.max(cost, 1) then
+if tokens >= 1 then
   allowed = 1
-  if cost > 0 then
-    tokens = tokens - cost
-    redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', now)
-    redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
-  end
+  tokens = tokens - 1
+  redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 end
 local wait = 0
 if tokens < burst then wait = math.ceil((math.floor(tokens) + 1 - tokens) * 1000 / rate - ${FLOAT_NOISE_MS}) end
@@ -94,8 +91,8 @@ export async function createRedisBuckets(options: RedisBucketsOptions): Promise<
     setTimeout(resolve, CONNECT_TIMEOUT_MS).unref();
   });
 
-  async function evalTake(key: string, limit: BucketLimit, cost: 0 | 1): Promise<unknown> {
-    const args = [keyPrefix + key, String(limit.ratePerSecond), String(limit.burst), String(cost)];
+  async function evalTake(key: string, limit: BucketLimit): Promise<unknown> {
+    const args = [keyPrefix + key, String(limit.ratePerSecond), String(limit.burst)];
     try {
       return await redis.evalsha(TAKE_SHA, 1, ...args);
     } catch (error) {
@@ -105,14 +102,14 @@ export async function createRedisBuckets(options: RedisBucketsOptions): Promise<
   }
 
   return {
-    async take(key, limit, cost): Promise<TakeResult> {
+    async take(key, limit): Promise<TakeResult> {
       try {
-        const [allowed, remaining, nextTokenMs] = TakeReply.parse(await evalTake(key, limit, cost));
+        const [allowed, remaining, nextTokenMs] = TakeReply.parse(await evalTake(key, limit));
         if (degraded) noteUp();
         return { allowed: allowed === 1, remaining, nextTokenMs };
       } catch (error) {
         noteDown(error);
-        return fallback.take(key, limit, cost);
+        return fallback.take(key, limit);
       }
     },
     async close() {

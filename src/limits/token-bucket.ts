@@ -22,11 +22,8 @@ export interface TakeResult {
 
 /** Where the buckets live: this process, or Redis shared by every gateway process. */
 export interface BucketStore {
-  /**
-   * Takes `cost` tokens from the bucket `key` if it holds at least max(cost, 1): a cost of 0
-   * asks whether the bucket is empty without spending from it.
-   */
-  take(key: string, limit: BucketLimit, cost: 0 | 1): Promise<TakeResult>;
+  /** Takes a token from the bucket `key`, if it holds one. */
+  take(key: string, limit: BucketLimit): Promise<TakeResult>;
   close(): Promise<void>;
 }
 
@@ -36,12 +33,12 @@ export interface BucketState {
   at: number;
 }
 
-/** The bucket after `cost` is taken at `now` (a missing bucket is full), and the outcome. */
-export function takeFrom(state: BucketState | undefined, limit: BucketLimit, cost: 0 | 1, now: number): { state: BucketState; result: TakeResult } {
+/** The bucket after a token is taken at `now` (a missing bucket is full), and the outcome. */
+export function takeFrom(state: BucketState | undefined, limit: BucketLimit, now: number): { state: BucketState; result: TakeResult } {
   const elapsed = state === undefined ? 0 : Math.max(0, now - state.at);
   let tokens = state === undefined ? limit.burst : Math.min(limit.burst, state.tokens + (elapsed * limit.ratePerSecond) / 1000);
-  const allowed = tokens >= Math.max(cost, 1);
-  if (allowed) tokens -= cost;
+  const allowed = tokens >= 1;
+  if (allowed) tokens -= 1;
   return { state: { tokens, at: now }, result: { allowed, remaining: Math.floor(tokens), nextTokenMs: nextTokenMs(tokens, limit) } };
 }
 
