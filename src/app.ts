@@ -2,6 +2,7 @@ import type { RequestListener } from "node:http";
 import express from "express";
 import type { AppDeps } from "./http/app-deps.ts";
 import { serveDirect } from "./http/direct-routes.ts";
+import { limitRoutes } from "./http/rate-limit.ts";
 import { errorHandler } from "./http/error-handler.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
@@ -21,7 +22,8 @@ import { TollgateError } from "./lib/errors.ts";
  * its routes and middleware in layer order.
  */
 export function createApp(deps: AppDeps): RequestListener {
-  const direct = { ...chatRoutes(deps), ...embeddingRoutes(deps) };
+  // /v1/route never takes a payment: it is always counted against the client address.
+  const direct = limitRoutes({ ...chatRoutes(deps), ...embeddingRoutes(deps) }, deps.rateLimits, new Set(["/v1/route"]));
   const listener = serveDirect(direct, expressApp(deps), deps.logger);
   if (!deps.simulated) return listener;
   return function markSimulated(req, res) {

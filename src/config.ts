@@ -1,4 +1,7 @@
+import { isIP } from "node:net";
 import { z } from "zod";
+import type { TrustedHop } from "./http/client-address.ts";
+import type { BucketLimit } from "./limits/token-bucket.ts";
 import { usdToAtomic } from "./lib/money.ts";
 import { estimatedEntropyBits } from "./lib/secret-entropy.ts";
 import { MIN_REMAINING_VALIDITY_SECONDS } from "./payment/local-verify.ts";
@@ -43,6 +46,29 @@ const Secret = (minLength: number, minBits: number) =>
 export const MIN_QUOTE_TTL_SECONDS = MIN_REMAINING_VALIDITY_SECONDS + 30;
 const Port = z.coerce.number().int().min(0).max(65535);
 const PositiveInt = z.coerce.number().int().positive();
+/** Requests per second refilled into a rate-limit bucket; 0 turns that limit off. */
+const RatePerSecond = z.coerce.number().min(0).max(1_000_000);
+
+/**
+ * TRUST_PROXY: the proxies in front of the gateway, as addresses or CIDR blocks separated by
+ * commas (`10.0.0.0/8,::1`). Named hops rather than a hop count, so a request that bypasses the
+ * proxy cannot choose its own address with X-Forwarded-For.
+ */
+const TrustProxy = z.string().transform((s, ctx): TrustedHop[] => {
+  const hops: TrustedHop[] = [];
+  for (const entry of s.split(",").map((e) => e.trim()).filter((e) => e.length > 0)) {
+    const [address = "", prefix, extra] = entry.split("/");
+    const version = isIP(address);
+    const bits = version === 6 ? 128 : 32;
+    const length = prefix === undefined ? bits : /^\d{1,3}$/.test(prefix) ? Number(prefix) : Number.NaN;
+    if (version === 0 || extra !== undefined || !(length >= 0 && length <= bits)) {
+      ctx.addIssue({ code: "custom", message: `'${entry}' is not an IP address or CIDR block (192.0.2.1, 10.0.0.0/8, 2001:db8::/32)` });
+      return z.NEVER;
+    }
+    hops.push({ address, prefix: length, family: version === 6 ? "ipv6" : "ipv4" });
+  }
+  return hops;
+});
 
 /** Provider keys and base-URL overrides follow the official SDKs' names: <PROVIDER>_API_KEY, <PROVIDER>_BASE_URL. */
 export const PROVIDER_IDS = ["openai", "anthropic", "google", "mistral", "deepseek", "groq", "openrouter", "together", "fireworks"] as const;
@@ -122,6 +148,15 @@ const EnvSchema = z.object({
   UPSTREAM_TIMEOUT_MS: PositiveInt.default(120_000),
   SETTLE_TIMING: z.enum(["before_response", "after_response"]).default("before_response"),
   SETTLE_RETRY_INTERVAL_MS: PositiveInt.default(10_000),
+  /** Token buckets: per client address for requests without a payment, per wallet for paid calls. */
+  RATE_LIMIT_UNPAID_PER_SECOND: RatePerSecond.default(50),
+  RATE_LIMIT_UNPAID_BURST: PositiveInt.default(500),
+  RATE_LIMIT_PAID_PER_SECOND: RatePerSecond.default(50),
+  RATE_LIMIT_PAID_BURST: PositiveInt.default(500),
+  /** Shares the buckets between every gateway process pointing at the same Redis. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL").optional(),
+  RATE_LIMIT_KEY_PREFIX: z.string().min(1).max(100).default("tollgate:rl:"),
+  TRUST_PROXY: TrustProxy.optional(),
 });
 
 /** Every variable Tollgate reads, for the README table check. */
@@ -186,6 +221,17 @@ export interface Config {
   settleTiming: "before_response" | "after_response";
   settleRetryIntervalMs: number;
   providers: Record<string, ProviderSettings>;
+  rateLimits: {
+    /** Per client address, requests without a payment; undefined when off. */
+    unpaid: BucketLimit | undefined;
+    /** Per wallet, paid calls; undefined when off. */
+    paid: BucketLimit | undefined;
+    /** Buckets shared through this Redis; in-process without it. */
+    redisUrl: string | undefined;
+    keyPrefix: string;
+    /** Proxies whose X-Forwarded-For is believed (http/client-address.ts). */
+    trustProxy: TrustedHop[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -254,8 +300,19 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     settleTiming: e.SETTLE_TIMING,
     settleRetryIntervalMs: e.SETTLE_RETRY_INTERVAL_MS,
     providers,
+    rateLimits: {
+      unpaid: bucketLimit("unpaid", e.RATE_LIMIT_UNPAID_PER_SECOND, e.RATE_LIMIT_UNPAID_BURST),
+      paid: bucketLimit("paid", e.RATE_LIMIT_PAID_PER_SECOND, e.RATE_LIMIT_PAID_BURST),
+      redisUrl: e.REDIS_URL,
+      keyPrefix: e.RATE_LIMIT_KEY_PREFIX,
+      trustProxy: e.TRUST_PROXY ?? [],
+    },
   };
   return Object.freeze(config);
+}
+
+function bucketLimit(policy: BucketLimit["policy"], ratePerSecond: number, burst: number): BucketLimit | undefined {
+  return ratePerSecond === 0 ? undefined : { policy, ratePerSecond, burst };
 }
 
 /** 127.0.0.0/8 (RFC 1122 §3.2.1.3), ::1 (RFC 4291 §2.5.3) and `localhost` (RFC 6761 §6.3). */

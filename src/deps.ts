@@ -8,6 +8,10 @@ import { devnetPrivateKey } from "./devnet/accounts.ts";
 import { startDevChain, type DevChain } from "./devnet/chain.ts";
 import { DEV_USDC_DOMAIN, mintUsdc } from "./devnet/contracts.ts";
 import type { AppDeps, DevTools } from "./http/app-deps.ts";
+import { clientAddressOf } from "./http/client-address.ts";
+import type { RateLimits } from "./http/rate-limit.ts";
+import { MemoryBuckets } from "./limits/memory-buckets.ts";
+import { createRedisBuckets } from "./limits/redis-buckets.ts";
 import { openLedger } from "./ledger/open.ts";
 import type { Logger } from "./lib/logger.ts";
 import { preloadTokenizer } from "./lib/tokenizer.ts";
@@ -73,6 +77,9 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     const chain = config.chain.kind === "devnet" ? await startDevnet(config.chain, logger, () => publicUrl) : remoteChain(config.chain);
     if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
 
+    const rateLimits = await createRateLimits(config.rateLimits, logger);
+    closers.push(() => rateLimits.store.close());
+
     let ready = false;
     const chainReader = createChainReader({ rpcUrl: chain.rpcUrl });
     const base: Omit<AppDeps, "settler"> = {
@@ -98,6 +105,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       dev: config.devEndpoints ? chain.dev : undefined,
       localFacilitator: config.devEndpoints ? chain.local?.facilitator : undefined,
       ready: () => ready,
+      rateLimits,
     };
     const deps: AppDeps = { ...base, settler: createSettler(base, { abandonAfterMs: config.upstreamTimeoutMs * 2 + 60_000 }) };
     closers.push(() => deps.settler.stop());
@@ -126,6 +134,20 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     await close();
     throw error;
   }
+}
+
+/**
+ * The rate limits' buckets: in Redis when REDIS_URL is set (with this process's as the fallback),
+ * else here. `now` is the in-process buckets' clock (tests pass a fake one).
+ */
+export async function createRateLimits(settings: Config["rateLimits"], logger: Logger, now?: () => number): Promise<RateLimits> {
+  const memory = new MemoryBuckets(now === undefined ? {} : { now });
+  const store = settings.redisUrl === undefined ? memory : await createRedisBuckets({ url: settings.redisUrl, keyPrefix: settings.keyPrefix, fallback: memory, logger });
+  logger.info(
+    { unpaid: settings.unpaid ?? "off", paid: settings.paid ?? "off", shared: settings.redisUrl !== undefined, trustedProxies: settings.trustProxy.length },
+    settings.redisUrl === undefined ? "rate limits in this process" : "rate limits shared through Redis",
+  );
+  return { unpaid: settings.unpaid, paid: settings.paid, store, clientAddress: clientAddressOf(settings.trustProxy), now: now ?? (() => performance.now()) };
 }
 
 /**

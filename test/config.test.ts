@@ -109,4 +109,43 @@ describe("configuration", () => {
       expect(loadConfig({ SIMULATOR: "off", GROQ_API_KEY: "g" }).simulator.enabled).toBe(false);
     });
   });
+
+  describe("rate limits", () => {
+    it("limits by default, generously, in this process, trusting no proxy", () => {
+      expect(loadConfig({}).rateLimits).toEqual({
+        unpaid: { policy: "unpaid", ratePerSecond: 50, burst: 500 },
+        paid: { policy: "paid", ratePerSecond: 50, burst: 500 },
+        redisUrl: undefined,
+        keyPrefix: "tollgate:rl:",
+        trustProxy: [],
+      });
+    });
+
+    it("turns a limit off at a rate of 0 and takes fractional rates", () => {
+      const limits = loadConfig({ RATE_LIMIT_UNPAID_PER_SECOND: "0", RATE_LIMIT_PAID_PER_SECOND: "0.5", RATE_LIMIT_PAID_BURST: "3" }).rateLimits;
+      expect(limits.unpaid).toBeUndefined();
+      expect(limits.paid).toEqual({ policy: "paid", ratePerSecond: 0.5, burst: 3 });
+    });
+
+    it("names the rate-limit variable that is invalid, without repeating a Redis password", () => {
+      expect(() => loadConfig({ RATE_LIMIT_UNPAID_PER_SECOND: "-1" })).toThrow(/RATE_LIMIT_UNPAID_PER_SECOND/);
+      expect(() => loadConfig({ RATE_LIMIT_PAID_BURST: "0" })).toThrow(/RATE_LIMIT_PAID_BURST/);
+      expect(() => loadConfig({ RATE_LIMIT_UNPAID_BURST: "2.5" })).toThrow(/RATE_LIMIT_UNPAID_BURST/);
+      const secret = "http://:hunter2-secret@127.0.0.1:6379";
+      expect(() => loadConfig({ REDIS_URL: secret })).toThrow(/REDIS_URL: a redis:\/\/ or rediss:\/\/ URL/);
+      expect(() => loadConfig({ REDIS_URL: secret })).not.toThrow(/hunter2/);
+      expect(loadConfig({ REDIS_URL: "rediss://:pw@redis.internal:6380/2" }).rateLimits.redisUrl).toBe("rediss://:pw@redis.internal:6380/2");
+    });
+
+    it("reads TRUST_PROXY as addresses and CIDR blocks, and names an entry that is neither", () => {
+      expect(loadConfig({ TRUST_PROXY: "10.0.0.0/8, 192.0.2.1,2001:db8::/32" }).rateLimits.trustProxy).toEqual([
+        { address: "10.0.0.0", prefix: 8, family: "ipv4" },
+        { address: "192.0.2.1", prefix: 32, family: "ipv4" },
+        { address: "2001:db8::", prefix: 32, family: "ipv6" },
+      ]);
+      for (const bad of ["2", "loopback", "10.0.0.0/33", "2001:db8::/129", "10.0.0.0/8/1", "10.0.0.0/x", "300.1.1.1"]) {
+        expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(new RegExp(`TRUST_PROXY: '${bad.replaceAll(".", "\\.").replaceAll("/", "\\/")}' is not an IP address or CIDR block`));
+      }
+    });
+  });
 });

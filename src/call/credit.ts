@@ -7,7 +7,7 @@ import type { Offer } from "../payment/offer.ts";
 import { bodyHash } from "../payment/quote.ts";
 import { readSiwxProof, SIGN_IN_WITH_X, siwxDeclaration, SIWX_HEADER, type SiwxContext } from "../payment/siwx.ts";
 import type { CallDeps } from "./deps.ts";
-import { challengeFor, makeOffer, openCreditCall, type OpenPaidCall, type PaidCall } from "./paid-call.ts";
+import { challengeFor, makeOffer, openCreditCall, type AdmitPayer, type OpenPaidCall, type PaidCall } from "./paid-call.ts";
 
 /**
  * Credit (README "Credit"): an `exact` payer pays the price, the most the call could cost, and
@@ -26,6 +26,8 @@ export interface UnpaidRequest {
   offer: Offer;
   requestId: string;
   labels: OpenPaidCall["labels"];
+  /** The per-wallet limit (http/rate-limit.ts): a credit-paid call counts like a paid one. */
+  admitPayer?: AdmitPayer | undefined;
 }
 
 const PAYMENT_REQUIRED = "Payment required to run this call";
@@ -48,6 +50,7 @@ export async function payWithCredit(deps: CallDeps, request: UnpaidRequest): Pro
 
   let balance = await deps.ledger.creditBalance(proof.wallet);
   if (balance >= offer.amount) {
+    await request.admitPayer?.(proof.wallet);
     const call = await openCreditCall(deps, { wallet: proof.wallet, proofKey: proof.nonceKey, offer, requestId: request.requestId, labels: request.labels });
     if (call !== undefined) return { kind: "call", call };
     // Another call spent the credit between the read and the hold: price what is left.

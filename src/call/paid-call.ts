@@ -83,7 +83,12 @@ export interface OpenPaidCall {
   /** Paying a debt is the one payment a debtor may make. */
   refuseDebtors: boolean;
   timer?: StageTimer;
+  /** The transport's per-wallet rate limit (http/rate-limit.ts), run before anything else here. */
+  admitPayer?: AdmitPayer | undefined;
 }
+
+/** Admits a call from `payer` or throws (429 `rate_limited`): the payer is known, nothing is reserved yet. */
+export type AdmitPayer = (payer: `0x${string}`) => Promise<void>;
 
 /** Matches a payment to its offer and runs the local checks (signature, amount, window, quote). */
 export function acceptFor(deps: CallDeps, offer: Offer, submission: PaymentSubmission): Promise<AcceptedPayment> {
@@ -93,6 +98,7 @@ export function acceptFor(deps: CallDeps, offer: Offer, submission: PaymentSubmi
 /** Takes an accepted payment's call through the debt check, reservation and verification. */
 export async function openPaidCall(deps: CallDeps, input: OpenPaidCall): Promise<PaidCall> {
   const { paid, requestId, timer } = input;
+  await input.admitPayer?.(paid.payer);
   if (input.refuseDebtors) await refuseDebtors(deps, paid.payer);
   await reserveAndVerify(deps, paid, requestId, input.labels, timer);
   const call = paidCall(deps, paid, requestId);

@@ -15,7 +15,7 @@ import type { ServedCall } from "./lifecycle.ts";
 import { withUsageCost, type CallCost } from "./usage-cost.ts";
 import { planCall, routingSettings, type Plan } from "./plan.ts";
 import { payWithCredit } from "./credit.ts";
-import { acceptFor, openPaidCall, type CallPayment, type PaidCall } from "./paid-call.ts";
+import { acceptFor, openPaidCall, type AdmitPayer, type CallPayment, type PaidCall } from "./paid-call.ts";
 
 export interface ChatInput {
   body: unknown;
@@ -26,6 +26,7 @@ export interface ChatInput {
   limits: AgentLimits;
   /** Aborted when the agent goes away. */
   signal: AbortSignal;
+  admitPayer?: AdmitPayer | undefined;
 }
 
 /** What a served call reports in x-tollgate-* headers. */
@@ -74,14 +75,14 @@ export async function runChat(deps: CallDeps, input: ChatInput): Promise<ChatOut
   let call: PaidCall;
   if (submission === undefined) {
     // No payment: a 402, unless a signed-in wallet's credit pays for the call (call/credit.ts).
-    const outcome = await payWithCredit(deps, { headers: input.headers, offer: plan.offer, requestId: input.requestId, labels });
+    const outcome = await payWithCredit(deps, { headers: input.headers, offer: plan.offer, requestId: input.requestId, labels, admitPayer: input.admitPayer });
     timer.mark("challenge");
     if (outcome.kind === "payment_required") return { kind: "payment_required", plan, challenge: outcome.challenge, timer };
     call = outcome.call;
   } else {
     const accepted = await acceptFor(deps, plan.offer, submission);
     timer.mark("local_verify");
-    call = await openPaidCall(deps, { paid: accepted, requestId: input.requestId, labels, refuseDebtors: true, timer });
+    call = await openPaidCall(deps, { paid: accepted, requestId: input.requestId, labels, refuseDebtors: true, timer, admitPayer: input.admitPayer });
   }
   const { paid } = call;
   const attempts = attemptsFor(deps, plan, paid);

@@ -11,7 +11,7 @@ import { bodyHash } from "../payment/quote.ts";
 import { ProviderError } from "../providers/types.ts";
 import type { CallDeps } from "./deps.ts";
 import { payWithCredit } from "./credit.ts";
-import { acceptFor, makeOffer, openPaidCall, type PaidCall } from "./paid-call.ts";
+import { acceptFor, makeOffer, openPaidCall, type AdmitPayer, type PaidCall } from "./paid-call.ts";
 import { agentPrice } from "./plan.ts";
 import { withUsageCost, type CallCost } from "./usage-cost.ts";
 import { refuseWithheld } from "./offered-model.ts";
@@ -38,7 +38,7 @@ export type EmbeddingsOutcome =
  */
 export async function runEmbeddings(
   deps: CallDeps,
-  input: { body: unknown; headers: PaymentHeaders; resourceUrl: string; requestId: string; signal: AbortSignal },
+  input: { body: unknown; headers: PaymentHeaders; resourceUrl: string; requestId: string; signal: AbortSignal; admitPayer?: AdmitPayer | undefined },
 ): Promise<EmbeddingsOutcome> {
   const parsed = EmbeddingsRequest.safeParse(input.body);
   if (!parsed.success) {
@@ -83,11 +83,11 @@ export async function runEmbeddings(
   let call: PaidCall;
   if (submission === undefined) {
     // No payment: a 402, unless a signed-in wallet's credit pays for the call (call/credit.ts).
-    const outcome = await payWithCredit(deps, { headers: input.headers, offer, requestId: input.requestId, labels });
+    const outcome = await payWithCredit(deps, { headers: input.headers, offer, requestId: input.requestId, labels, admitPayer: input.admitPayer });
     if (outcome.kind === "payment_required") return { kind: "payment_required", offer, challenge: outcome.challenge, model: model.entry.id, price };
     call = outcome.call;
   } else {
-    call = await openPaidCall(deps, { paid: await acceptFor(deps, offer, submission), requestId: input.requestId, labels, refuseDebtors: true });
+    call = await openPaidCall(deps, { paid: await acceptFor(deps, offer, submission), requestId: input.requestId, labels, refuseDebtors: true, admitPayer: input.admitPayer });
   }
 
   const provider = deps.providers.providerFor(model.entry);

@@ -1,5 +1,6 @@
 import type { x402Facilitator } from "@x402/core/facilitator";
 import type { CallDeps } from "../call/deps.ts";
+import type { RateLimits } from "./rate-limit.ts";
 
 /** Dev-mode extras: the devnet's facts for agents and a faucet. Absent in production. */
 export interface DevTools {
@@ -31,4 +32,6 @@ export interface AppDeps extends CallDeps {
   localFacilitator: x402Facilitator | undefined;
   /** False until start-up finished and while draining. */
   ready(): boolean;
+  /** Rate limits on the per-call endpoints (README "Rate limits"). */
+  rateLimits: RateLimits;
 }

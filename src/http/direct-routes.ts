@@ -1,10 +1,16 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { AdmitPayer } from "../call/paid-call.ts";
 import type { Logger } from "../lib/logger.ts";
 import { writeError } from "./error-handler.ts";
 import { pathOf } from "./request-path.ts";
 
 /** A POST endpoint written against node:http alone; a rejection becomes an error response. */
-export type DirectRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type DirectRoute = (req: IncomingMessage, res: ServerResponse, limits: RouteLimits) => Promise<void>;
+
+/** What http/rate-limit.ts hands a route: the paying wallet's rate limit, when one applies. */
+export interface RouteLimits {
+  admitPayer?: AdmitPayer;
+}
 
 /**
  * Serves the per-call endpoints (`POST` to an exact path) on node:http directly and hands every
@@ -20,6 +26,6 @@ export function serveDirect(routes: Record<string, DirectRoute>, fallback: Reque
       fallback(req, res);
       return;
     }
-    route(req, res).catch((error: unknown) => writeError(logger, error, req, res));
+    route(req, res, {}).catch((error: unknown) => writeError(logger, error, req, res));
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
+import type { AdmitPayer } from "../call/paid-call.ts";
 import { newRequestId } from "../call/paid-chat.ts";
 import type { PaymentHeaders } from "../payment/header.ts";
 
@@ -11,9 +12,11 @@ export interface PaidRequest {
   headers: PaymentHeaders;
   /** Aborted when the agent goes away before the response is finished. */
   signal: AbortSignal;
+  /** The paying wallet's rate limit, when one applies (http/rate-limit.ts). */
+  admitPayer: AdmitPayer | undefined;
 }
 
-export function paidRequest(req: IncomingMessage, res: ServerResponse): PaidRequest {
+export function paidRequest(req: IncomingMessage, res: ServerResponse, admitPayer?: AdmitPayer): PaidRequest {
   const requestId = newRequestId();
   res.setHeader("x-tollgate-request-id", requestId);
   const controller = new AbortController();
@@ -25,6 +28,7 @@ export function paidRequest(req: IncomingMessage, res: ServerResponse): PaidRequ
     resourceUrl: resourceUrl(req),
     headers: { "payment-signature": req.headers["payment-signature"], "x-payment": req.headers["x-payment"], "sign-in-with-x": req.headers["sign-in-with-x"] },
     signal: controller.signal,
+    admitPayer,
   };
 }
 

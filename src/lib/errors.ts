@@ -32,6 +32,7 @@ export const ERRORS = {
   unauthorized: { status: 401, type: "authentication_error", message: "Missing or invalid admin token" },
   not_found: { status: 404, type: "invalid_request_error", message: "No such route" },
   forbidden: { status: 403, type: "permission_error", message: "Not allowed from this address" },
+  rate_limited: { status: 429, type: "rate_limit_error", message: "Too many requests" },
   internal_error: { status: 500, type: "api_error", message: "Internal error" },
 } as const satisfies Record<string, { status: number; type: string; message: string }>;
 

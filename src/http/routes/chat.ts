@@ -3,7 +3,7 @@ import { runChat, type StreamSink } from "../../call/paid-chat.ts";
 import { planCall, routingSettings } from "../../call/plan.ts";
 import { parseAgentLimits } from "../../routing/limits.ts";
 import type { AppDeps } from "../app-deps.ts";
-import type { DirectRoute } from "../direct-routes.ts";
+import type { DirectRoute, RouteLimits } from "../direct-routes.ts";
 import { setCostHeaders, setRouteHeaders, setServedHeaders } from "../headers.ts";
 import { readJsonBody } from "../json-body.ts";
 import { paidRequest, resourceUrl } from "../paid-request.ts";
@@ -21,9 +21,9 @@ export function chatRoutes(deps: AppDeps): Record<string, DirectRoute> {
   const known = { models: everyModel.map((m) => m.id), providers: [...new Set(everyModel.map((m) => m.provider))] };
   const limitsOf = (req: IncomingMessage) => parseAgentLimits(req.headers, known);
 
-  async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function chatCompletions(req: IncomingMessage, res: ServerResponse, { admitPayer }: RouteLimits): Promise<void> {
     const body = await readJsonBody(req, deps.maxBodyBytes);
-    const outcome = await runChat(deps, { ...paidRequest(req, res), body, limits: limitsOf(req) });
+    const outcome = await runChat(deps, { ...paidRequest(req, res, admitPayer), body, limits: limitsOf(req) });
 
     if (outcome.kind === "payment_required") {
       setRouteHeaders(res, outcome.plan);

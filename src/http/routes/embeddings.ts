@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { runEmbeddings } from "../../call/paid-embeddings.ts";
 import { atomicToUsd } from "../../lib/money.ts";
 import type { AppDeps } from "../app-deps.ts";
-import type { DirectRoute } from "../direct-routes.ts";
+import type { DirectRoute, RouteLimits } from "../direct-routes.ts";
 import { setCostHeaders } from "../headers.ts";
 import { readJsonBody } from "../json-body.ts";
 import { paidRequest } from "../paid-request.ts";
@@ -11,9 +11,9 @@ import { sendChallenge, setReceipt } from "../x402-response.ts";
 
 /** POST /v1/embeddings: OpenAI's embeddings API, paid per call like chat completions. */
 export function embeddingRoutes(deps: AppDeps): Record<string, DirectRoute> {
-  async function embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function embeddings(req: IncomingMessage, res: ServerResponse, { admitPayer }: RouteLimits): Promise<void> {
     const body = await readJsonBody(req, deps.maxBodyBytes);
-    const outcome = await runEmbeddings(deps, { ...paidRequest(req, res), body });
+    const outcome = await runEmbeddings(deps, { ...paidRequest(req, res, admitPayer), body });
     res.setHeader("x-tollgate-model", outcome.model);
     res.setHeader("x-tollgate-task", "embedding");
     res.setHeader("x-tollgate-price", atomicToUsd(outcome.price));
