@@ -140,7 +140,9 @@ describe("failover", () => {
 
   it("counts a stream that breaks after its first bytes as a failure of its model", async () => {
     // Two events reach the agent, then the upstream drops the connection.
-    primary.setBehaviour({ streamGate: new Promise((resolve) => setTimeout(resolve, 200)), dropAfterEvents: 2 });
+    // The gate opens once the paid call reached the upstream, whatever the 402 round trip took.
+    const arrived = primary.waitForRequests(primary.requests.length + 1);
+    primary.setBehaviour({ streamGate: arrived.then(() => new Promise((resolve) => setTimeout(resolve, 200))), dropAfterEvents: 2 });
     try {
       const before = primaryHealth();
       const res = await call("stream that breaks", { stream: true });

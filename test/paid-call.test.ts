@@ -248,7 +248,9 @@ describe("failed calls are never charged", () => {
   it("ends a stream that breaks mid-way with an error event and settles nothing", async () => {
     const agent = await fundedAgent(11);
     // The first events reach the agent, then the upstream drops the connection.
-    upstream.setBehaviour({ streamGate: new Promise((resolve) => setTimeout(resolve, 300)), dropAfterEvents: 3 });
+    // The gate opens once the paid call reached the upstream, whatever the 402 round trip took.
+    const arrived = upstream.waitForRequests(upstream.requests.length + 1);
+    upstream.setBehaviour({ streamGate: arrived.then(() => new Promise((resolve) => setTimeout(resolve, 300))), dropAfterEvents: 3 });
     try {
       const paying = createPayingFetch({ privateKey: devnetKey(11), allowedAsset: { network: "eip155:84532", asset: gateway.dev.info.asset } });
       const before = await balanceOf(agent.address);
