@@ -1,14 +1,17 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { CatalogIndex } from "./catalog/index.ts";
 import { loadCatalog } from "./catalog/load.ts";
 import { ConfigError, type ChainSettings, type Config } from "./config.ts";
 import { devnetPrivateKey } from "./devnet/accounts.ts";
-import { startDevChain, type DevChain } from "./devnet/chain.ts";
+import { DevnetTokenMissingError, startDevChain, type DevChain } from "./devnet/chain.ts";
 import { DEV_USDC_DOMAIN, mintUsdc } from "./devnet/contracts.ts";
 import type { AppDeps, DevTools } from "./http/app-deps.ts";
-import { openLedger } from "./ledger/open.ts";
+import { describeBinding, sameChain, type ChainBinding } from "./ledger/chain-binding.ts";
+import { openLedger, SQLITE_FILE_NAME } from "./ledger/open.ts";
+import type { Ledger } from "./ledger/types.ts";
 import type { Logger } from "./lib/logger.ts";
 import { preloadTokenizer } from "./lib/tokenizer.ts";
 import { createSettler } from "./call/settlement.ts";
@@ -70,8 +73,10 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     }
 
     let publicUrl = `http://${config.host}:${config.port}`;
-    const chain = config.chain.kind === "devnet" ? await startDevnet(config.chain, logger, () => publicUrl) : remoteChain(config.chain);
+    const bound = await ledger.chainBinding();
+    const chain = config.chain.kind === "devnet" ? await startDevnet(config, logger, () => publicUrl, bound) : remoteChain(config.chain);
     if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
+    await bindLedger(ledger, { chainId: chain.terms.chainId, genesisHash: chain.devChain?.genesisHash ?? null, asset: chain.terms.asset }, config);
 
     let ready = false;
     const chainReader = createChainReader({ rpcUrl: chain.rpcUrl });
@@ -129,6 +134,28 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
 }
 
 /**
+ * Binds the ledger to the chain and token this gateway takes payments in, or refuses to start
+ * when an earlier run bound it to others: one ledger never mixes two chains' money.
+ */
+async function bindLedger(ledger: Ledger, wanted: ChainBinding, config: Readonly<Config>): Promise<void> {
+  const stored = await ledger.bindChain(wanted, new Date());
+  if (!sameChain(stored, wanted)) throw ledgerOfAnotherChain(config, stored, describeBinding(wanted));
+}
+
+/** The refusal to start on a chain or token other than the ledger's, and how to start fresh. */
+function ledgerOfAnotherChain(config: Readonly<Config>, stored: ChainBinding, running: string): ConfigError {
+  const file = join(config.dataDir, SQLITE_FILE_NAME);
+  const [variable, where, fresh] =
+    config.databaseUrl === undefined
+      ? ["DATA_DIR", `the SQLite ledger ${file}`, `set DATA_DIR to an empty directory (or move ${file} and its -wal and -shm files away)`]
+      : ["DATABASE_URL", "the Postgres ledger at DATABASE_URL", "point DATABASE_URL at a new, empty database"];
+  const spawned = config.chain.kind === "devnet" && config.chain.devnetRpcUrl === undefined ? " A devnet the gateway spawns itself is a new chain on every start; DEVNET_RPC_URL attaches to one that outlives it." : "";
+  return new ConfigError(
+    `Invalid configuration:\n  ${variable}: ${where} belongs to ${describeBinding(stored)}, but this gateway runs on ${running}; one ledger keeps one chain's payments. To start fresh, ${fresh}; to keep it, run the gateway against the chain and token it belongs to.${spawned}`,
+  );
+}
+
+/**
  * Whether the facilitator settles x402 `upto` here (its /supported, asked once at start). A
  * facilitator that cannot be asked is not offered upto: exact alone still works.
  */
@@ -153,12 +180,18 @@ interface ChainRuntime {
   devChain: DevChain | undefined;
 }
 
-async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: () => string): Promise<ChainRuntime> {
+async function startDevnet(config: Readonly<Config>, logger: Logger, publicUrl: () => string, bound: ChainBinding | undefined): Promise<ChainRuntime> {
+  const settings = config.chain;
   const started = performance.now();
   logger.info("starting the devnet (hardhat, chainId 84532)...");
   const devChain = await startDevChain({
     ...(settings.devnetPort === 0 ? {} : { port: settings.devnetPort }),
     ...(settings.devnetRpcUrl === undefined ? {} : { rpcUrl: settings.devnetRpcUrl }),
+    // The token the ledger's payments are in, if this is the chain it was deployed on.
+    ...(bound?.genesisHash == null ? {} : { token: { address: bound.asset, genesisHash: bound.genesisHash } }),
+  }).catch((error: unknown) => {
+    if (error instanceof DevnetTokenMissingError && bound !== undefined) throw ledgerOfAnotherChain(config, bound, `a chain without that token (${error.message})`);
+    throw error;
   });
   try {
     const { accounts } = devChain;
@@ -188,7 +221,7 @@ async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: (
       faucet: (to, amount) => mintUsdc({ walletClient: deployer, publicClient: devChain.publicClient, token: devChain.token, to, amount }),
       faucetMax: FAUCET_MAX,
     };
-    logger.info({ rpcUrl: devChain.rpcUrl, token: devChain.token, ms: Math.round(performance.now() - started) }, "devnet ready");
+    logger.info({ rpcUrl: devChain.rpcUrl, token: devChain.token, tokenReused: devChain.tokenReused, ms: Math.round(performance.now() - started) }, "devnet ready");
     return { terms, rpcUrl: devChain.rpcUrl, facilitator: local.client, local, dev, devChain };
   } catch (error) {
     await devChain.stop();

@@ -62,6 +62,16 @@ export interface CallsTable {
   updated_at: IntegerColumn;
 }
 
+/** The chain and token the ledger belongs to: one row (migration 0007). */
+export interface LedgerChainTable {
+  id: ColumnType<DriverInteger, number, never>;
+  chain_id: IntegerColumn;
+  genesis_hash: NullableTextColumn;
+  asset: string;
+  bound_at: IntegerColumn;
+}
+
 export interface Database {
   calls: CallsTable;
+  ledger_chain: LedgerChainTable;
 }

@@ -5,10 +5,12 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { calls0001 } from "./0001_calls.ts";
 import { charged0002 } from "./0002_charged.ts";
+import { chainBinding0007 } from "./0007_chain_binding.ts";
 
 export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   "0001_calls": calls0001,
   "0002_charged": charged0002,
+  "0007_chain_binding": chainBinding0007,
 });
 
 export const ledgerMigrationProvider: MigrationProvider = {
