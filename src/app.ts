@@ -2,6 +2,8 @@ import type { RequestListener } from "node:http";
 import express from "express";
 import type { AppDeps } from "./http/app-deps.ts";
 import { serveDirect } from "./http/direct-routes.ts";
+import { reportPaidCalls } from "./http/report-paid-calls.ts";
+import { countRequests } from "./http/request-metrics.ts";
 import { errorHandler } from "./http/error-handler.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
@@ -20,8 +22,9 @@ import { TollgateError } from "./lib/errors.ts";
  * its routes and middleware in layer order.
  */
 export function createApp(deps: AppDeps): RequestListener {
-  const direct = { ...chatRoutes(deps), ...embeddingRoutes(deps) };
-  const listener = serveDirect(direct, expressApp(deps), deps.logger);
+  const { "/v1/route": route, ...paid } = chatRoutes(deps);
+  const direct = { ...reportPaidCalls({ ...paid, ...embeddingRoutes(deps) }, deps), ...(route === undefined ? {} : { "/v1/route": route }) };
+  const listener = countRequests(serveDirect(direct, expressApp(deps), deps.logger), deps.metrics);
   if (!deps.simulated) return listener;
   return function markSimulated(req, res) {
     res.setHeader(SIMULATED_HEADER, "true");
@@ -45,7 +48,7 @@ function expressApp(deps: AppDeps): RequestListener {
   app.use(debtRoutes(deps));
   app.use(modelRoutes(deps.catalog));
   app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken, health: deps.health, now: deps.now }));
-  app.use(metricsRoutes({ health: deps.health, now: deps.now }));
+  app.use(metricsRoutes(deps.metrics));
   if (deps.dev !== undefined) app.use(devRoutes(deps.dev));
   if (deps.localFacilitator !== undefined) app.use(facilitatorRoutes(deps.localFacilitator));
 

@@ -20,6 +20,7 @@ import { createFallbackFacilitator, createHttpFacilitator, createInProcessFacili
 import { chainIdOf, uptoSupport, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
 import { createBalanceReader } from "./payment/token-balance.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
+import { GatewayMetrics } from "./observability/metrics.ts";
 import { HealthTracker } from "./routing/health.ts";
 
 export interface Runtime {
@@ -80,6 +81,8 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
 
     let ready = false;
     const chainReader = createChainReader({ rpcUrl: chain.rpcUrl });
+    const health = new HealthTracker();
+    const now = () => Date.now();
     const base: Omit<AppDeps, "settler"> = {
       catalog,
       providers,
@@ -94,9 +97,10 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       quoteSecret: config.quoteSecret ?? randomBytes(32).toString("base64url"),
       defaultStrategy: config.defaultStrategy,
       routing: { taskPreferences: config.taskPreferences, balancedWeights: config.balancedWeights },
-      health: new HealthTracker(),
-      now: () => Date.now(),
+      health,
+      now,
       logger,
+      metrics: new GatewayMetrics({ health, now }),
       adminToken: config.adminToken,
       simulated: config.simulator.marked,
       maxBodyBytes: config.maxBodyBytes,
