@@ -10,6 +10,7 @@ import { DevnetTokenMissingError, startDevChain, type DevChain } from "./devnet/
 import { DEV_USDC_DOMAIN, mintUsdc } from "./devnet/contracts.ts";
 import type { AppDeps, DevTools } from "./http/app-deps.ts";
 import { describeBinding, sameChain, type ChainBinding } from "./ledger/chain-binding.ts";
+import { archiveSqliteLedger } from "./ledger/archive.ts";
 import { openLedger, SQLITE_FILE_NAME } from "./ledger/open.ts";
 import type { Ledger } from "./ledger/types.ts";
 import type { Logger } from "./lib/logger.ts";
@@ -51,7 +52,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     const fullCatalog = new CatalogIndex(loadCatalog(config.catalogPath));
     // Building the o200k encoder costs ~2 s of CPU; pay it at start, not on the first paid call.
     preloadTokenizer();
-    const ledger = await openLedger({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onBackgroundError: (err) => logger.error({ err }, "ledger connection error") });
+    const ledger = await openBoundLedger(config, logger);
     closers.push(() => ledger.close());
     const providers = createProviderRegistry({
       catalog: fullCatalog,
@@ -77,7 +78,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     const bound = await ledger.chainBinding();
     const chain = config.chain.kind === "devnet" ? await startDevnet(config, logger, () => publicUrl, bound) : remoteChain(config.chain);
     if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
-    await bindLedger(ledger, { chainId: chain.terms.chainId, genesisHash: chain.devChain?.genesisHash ?? null, asset: chain.terms.asset }, config);
+    await bindLedger(ledger, { chainId: chain.terms.chainId, genesisHash: chain.devChain?.genesisHash ?? null, asset: chain.terms.asset, spawned: spawnsDevnet(config) }, config);
 
     let ready = false;
     const chainReader = createChainReader({ rpcUrl: chain.rpcUrl });
@@ -137,6 +138,32 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
   }
 }
 
+/** Whether this gateway starts a devnet of its own, one that ends when it stops. */
+function spawnsDevnet(config: Readonly<Config>): boolean {
+  return config.chain.kind === "devnet" && config.chain.devnetRpcUrl === undefined;
+}
+
+/**
+ * Opens the ledger. A SQLite ledger of a devnet that a previous `npm start` spawned belongs to a
+ * chain that ended with that process, and a spawning gateway is always on a new one: rather than
+ * refuse every restart of the zero-config start, that ledger is moved aside (kept, never mixed)
+ * and a new one begins. Any other ledger bound elsewhere is refused later, by bindLedger.
+ */
+async function openBoundLedger(config: Readonly<Config>, logger: Logger): Promise<Ledger> {
+  const open = () => openLedger({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onBackgroundError: (err) => logger.error({ err }, "ledger connection error") });
+  const ledger = await open();
+  if (!spawnsDevnet(config) || config.databaseUrl !== undefined) return ledger;
+  const bound = await ledger.chainBinding().catch(async (error: unknown) => {
+    await ledger.close();
+    throw error;
+  });
+  if (bound?.spawned !== true) return ledger;
+  await ledger.close();
+  const archived = archiveSqliteLedger(config.dataDir, bound, new Date());
+  logger.warn({ archived, previous: describeBinding(bound) }, "the ledger of the previous run's devnet (gone with it) was moved aside; starting a new ledger on this run's devnet");
+  return open();
+}
+
 /**
  * Binds the ledger to the chain and token this gateway takes payments in, or refuses to start
  * when an earlier run bound it to others: one ledger never mixes two chains' money.
@@ -153,7 +180,7 @@ function ledgerOfAnotherChain(config: Readonly<Config>, stored: ChainBinding, ru
     config.databaseUrl === undefined
       ? ["DATA_DIR", `the SQLite ledger ${file}`, `set DATA_DIR to an empty directory (or move ${file} and its -wal and -shm files away)`]
       : ["DATABASE_URL", "the Postgres ledger at DATABASE_URL", "point DATABASE_URL at a new, empty database"];
-  const spawned = config.chain.kind === "devnet" && config.chain.devnetRpcUrl === undefined ? " A devnet the gateway spawns itself is a new chain on every start; DEVNET_RPC_URL attaches to one that outlives it." : "";
+  const spawned = spawnsDevnet(config) ? " A devnet the gateway spawns itself is a new chain on every start; DEVNET_RPC_URL attaches to one that outlives it." : "";
   return new ConfigError(
     `Invalid configuration:\n  ${variable}: ${where} belongs to ${describeBinding(stored)}, but this gateway runs on ${running}; one ledger keeps one chain's payments. To start fresh, ${fresh}; to keep it, run the gateway against the chain and token it belongs to.${spawned}`,
   );

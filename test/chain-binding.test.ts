@@ -1,5 +1,6 @@
+import SQLite from "better-sqlite3";
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, http, type PublicClient } from "viem";
@@ -10,6 +11,7 @@ import { devUsdcAbi } from "../contracts-abi/abi.ts";
 import { startHardhatNode, type HardhatNode } from "../src/devnet/hardhat.ts";
 import { openLedger } from "../src/ledger/open.ts";
 import { startGatewayOnChain, startTestGateway } from "./support/gateway.ts";
+import { capturingLogger } from "./support/log-capture.ts";
 
 /**
  * A gateway restarted against a devnet chain that outlived it (docker-compose's `chain` service)
@@ -110,5 +112,38 @@ describe("a ledger bound to one chain and token", () => {
     } finally {
       await same.close();
     }
+  });
+});
+
+describe("the zero-config start's own devnet", () => {
+  it("moves the previous run's ledger aside on a restart, its chain being gone, and starts a new one bound to the new chain", async () => {
+    const ownDir = mkdtempSync(join(tmpdir(), "tollgate-spawned-"));
+    const first = await startTestGateway({ DATA_DIR: ownDir });
+    const firstChain = await first.runtime.deps.ledger.chainBinding();
+    await first.close();
+
+    const { logger, lines } = capturingLogger("warn");
+    const second = await startTestGateway({ DATA_DIR: ownDir }, { logger });
+    try {
+      const secondChain = await second.runtime.deps.ledger.chainBinding();
+      expect(secondChain?.spawned).toBe(true);
+      expect(secondChain?.genesisHash).not.toBe(firstChain?.genesisHash);
+      const archived = readdirSync(ownDir).filter((name) => /^tollgate\.84532-[0-9a-f]{8}\.\d{8}T\d{6}Z\.sqlite$/.test(name));
+      expect(archived).toHaveLength(1);
+      expect(lines.join("\n")).toContain(archived[0]);
+      // The old ledger is kept whole, with its own binding.
+      const old = new SQLite(join(ownDir, archived[0] ?? ""), { readonly: true });
+      try {
+        expect(old.prepare("select genesis_hash, asset, spawned from ledger_chain").get()).toEqual({ genesis_hash: firstChain?.genesisHash, asset: firstChain?.asset, spawned: 1 });
+      } finally {
+        old.close();
+      }
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("still refuses a ledger bound to a chain that outlives the gateway, naming DEVNET_RPC_URL", async () => {
+    await expect(startTestGateway({ DATA_DIR: dataDir })).rejects.toThrow(/belongs to chain 84532 .*DEVNET_RPC_URL attaches to one that outlives it/s);
   });
 });

@@ -17,15 +17,18 @@ export interface ChainBinding {
   genesisHash: `0x${string}` | null;
   /** The token paid in. */
   asset: `0x${string}`;
+  /** A devnet the gateway spawned itself: gone once that gateway stopped. Not part of the chain's identity. */
+  spawned: boolean;
 }
 
 export async function readChainBinding(db: Kysely<Database>): Promise<ChainBinding | undefined> {
-  const row = await db.selectFrom("ledger_chain").select(["chain_id", "genesis_hash", "asset"]).where("id", "=", 1).executeTakeFirst();
+  const row = await db.selectFrom("ledger_chain").select(["chain_id", "genesis_hash", "asset", "spawned"]).where("id", "=", 1).executeTakeFirst();
   if (row === undefined) return undefined;
   return {
     chainId: readNumber(row.chain_id, "ledger_chain.chain_id"),
     genesisHash: row.genesis_hash === null ? null : readHex(row.genesis_hash, "ledger_chain.genesis_hash"),
     asset: readHex(row.asset, "ledger_chain.asset"),
+    spawned: readNumber(row.spawned, "ledger_chain.spawned") === 1,
   };
 }
 
@@ -41,6 +44,7 @@ export async function bindChain(db: Kysely<Database>, binding: ChainBinding, at:
       chain_id: binding.chainId,
       genesis_hash: binding.genesisHash === null ? null : lowerHex(binding.genesisHash),
       asset: lowerHex(binding.asset),
+      spawned: binding.spawned ? 1 : 0,
       bound_at: at.getTime(),
     })
     // Two replicas starting at once: the first insert wins and the other reads it back.

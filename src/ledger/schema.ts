@@ -68,6 +68,7 @@ export interface LedgerChainTable {
   chain_id: IntegerColumn;
   genesis_hash: NullableTextColumn;
   asset: string;
+  spawned: IntegerColumn;
   bound_at: IntegerColumn;
 }
 
