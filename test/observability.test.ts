@@ -1,7 +1,5 @@
-import { x402Client } from "@x402/core/client";
 import { decodePaymentResponseHeader } from "@x402/core/http";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { wrapFetchWithPayment } from "@x402/fetch";
 import { createWalletClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { devUsdcAbi } from "../contracts-abi/abi.ts";
@@ -12,6 +10,7 @@ import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, TEST_ADMIN_TOKEN, type TestGateway } from "./support/gateway.ts";
 import { capturingLogger } from "./support/log-capture.ts";
 import { approvePermit2 } from "./support/permit2.ts";
+import { recordingPayingFetch } from "./support/recording-fetch.ts";
 
 /**
  * /metrics and the per-call log line after real paid calls on the devnet: the official x402
@@ -64,16 +63,7 @@ function logLines(msg: string): Array<Record<string, unknown>> {
 
 /** An exact-paying @x402/fetch that keeps every PAYMENT-SIGNATURE header it sends. */
 function recordingExactFetch(account: ReturnType<typeof devnetTestAccount>) {
-  const sent: string[] = [];
-  const client = new x402Client().register(NETWORK, new ExactEvmScheme(account));
-  client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
-  const paying = wrapFetchWithPayment(async (input, init) => {
-    const request = new Request(input, init);
-    const header = request.headers.get("PAYMENT-SIGNATURE");
-    if (header !== null) sent.push(header);
-    return fetch(request);
-  }, client);
-  return { fetch: paying, sent };
+  return recordingPayingFetch(new ExactEvmScheme(account), { network: NETWORK, asset: gateway.dev.info.asset });
 }
 
 describe("metrics after paid calls", () => {
