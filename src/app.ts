@@ -3,6 +3,8 @@ import express from "express";
 import type { AppDeps } from "./http/app-deps.ts";
 import { serveDirect } from "./http/direct-routes.ts";
 import { limitRoutes } from "./http/rate-limit.ts";
+import { reportPaidCalls } from "./http/report-paid-calls.ts";
+import { countRequests } from "./http/request-metrics.ts";
 import { errorHandler } from "./http/error-handler.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { chatRoutes } from "./http/routes/chat.ts";
@@ -22,9 +24,12 @@ import { TollgateError } from "./lib/errors.ts";
  * its routes and middleware in layer order.
  */
 export function createApp(deps: AppDeps): RequestListener {
+  // Paid endpoints report each paid call (log line, payment counters); /v1/route takes no payment.
+  const { "/v1/route": route, ...paid } = chatRoutes(deps);
+  const reported = { ...reportPaidCalls({ ...paid, ...embeddingRoutes(deps) }, deps), ...(route === undefined ? {} : { "/v1/route": route }) };
   // /v1/route never takes a payment: it is always counted against the client address.
-  const direct = limitRoutes({ ...chatRoutes(deps), ...embeddingRoutes(deps) }, deps.rateLimits, new Set(["/v1/route"]));
-  const listener = serveDirect(direct, expressApp(deps), deps.logger);
+  const direct = limitRoutes(reported, deps.rateLimits, new Set(["/v1/route"]));
+  const listener = countRequests(serveDirect(direct, expressApp(deps), deps.logger), deps.metrics);
   if (!deps.simulated) return listener;
   return function markSimulated(req, res) {
     res.setHeader(SIMULATED_HEADER, "true");
@@ -49,7 +54,7 @@ function expressApp(deps: AppDeps): RequestListener {
   app.use(creditRoutes(deps));
   app.use(modelRoutes(deps.catalog));
   app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken, health: deps.health, now: deps.now }));
-  app.use(metricsRoutes({ health: deps.health, now: deps.now }));
+  app.use(metricsRoutes(deps.metrics));
   if (deps.dev !== undefined) app.use(devRoutes(deps.dev));
   if (deps.localFacilitator !== undefined) app.use(facilitatorRoutes(deps.localFacilitator));
 

@@ -1,18 +1,22 @@
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { CatalogIndex } from "./catalog/index.ts";
 import { loadCatalog } from "./catalog/load.ts";
 import { ConfigError, type ChainSettings, type Config } from "./config.ts";
 import { devnetPrivateKey } from "./devnet/accounts.ts";
-import { startDevChain, type DevChain } from "./devnet/chain.ts";
+import { DevnetTokenMissingError, startDevChain, type DevChain } from "./devnet/chain.ts";
 import { DEV_USDC_DOMAIN, mintUsdc } from "./devnet/contracts.ts";
 import type { AppDeps, DevTools } from "./http/app-deps.ts";
 import { clientAddressOf } from "./http/client-address.ts";
 import type { RateLimits } from "./http/rate-limit.ts";
 import { MemoryBuckets } from "./limits/memory-buckets.ts";
 import { createRedisBuckets } from "./limits/redis-buckets.ts";
-import { openLedger } from "./ledger/open.ts";
+import { describeBinding, sameChain, type ChainBinding } from "./ledger/chain-binding.ts";
+import { archiveSqliteLedger } from "./ledger/archive.ts";
+import { openLedger, SQLITE_FILE_NAME } from "./ledger/open.ts";
+import type { Ledger } from "./ledger/types.ts";
 import type { Logger } from "./lib/logger.ts";
 import { preloadTokenizer } from "./lib/tokenizer.ts";
 import { createSettler } from "./call/settlement.ts";
@@ -21,6 +25,7 @@ import { createFallbackFacilitator, createHttpFacilitator, createInProcessFacili
 import { chainIdOf, uptoSupport, v1NetworkName, type PaymentTerms } from "./payment/terms.ts";
 import { createBalanceReader } from "./payment/token-balance.ts";
 import { createProviderRegistry } from "./providers/registry.ts";
+import { GatewayMetrics } from "./observability/metrics.ts";
 import { HealthTracker } from "./routing/health.ts";
 
 export interface Runtime {
@@ -51,7 +56,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     const fullCatalog = new CatalogIndex(loadCatalog(config.catalogPath));
     // Building the o200k encoder costs ~2 s of CPU; pay it at start, not on the first paid call.
     preloadTokenizer();
-    const ledger = await openLedger({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onBackgroundError: (err) => logger.error({ err }, "ledger connection error") });
+    const ledger = await openBoundLedger(config, logger);
     closers.push(() => ledger.close());
     const providers = createProviderRegistry({
       catalog: fullCatalog,
@@ -74,14 +79,18 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     }
 
     let publicUrl = `http://${config.host}:${config.port}`;
-    const chain = config.chain.kind === "devnet" ? await startDevnet(config.chain, logger, () => publicUrl) : remoteChain(config.chain);
+    const bound = await ledger.chainBinding();
+    const chain = config.chain.kind === "devnet" ? await startDevnet(config, logger, () => publicUrl, bound) : remoteChain(config.chain);
     if (chain.devChain !== undefined) closers.push(chain.devChain.stop);
+    await bindLedger(ledger, { chainId: chain.terms.chainId, genesisHash: chain.devChain?.genesisHash ?? null, asset: chain.terms.asset, spawned: spawnsDevnet(config) }, config);
 
     const rateLimits = await createRateLimits(config.rateLimits, logger);
     closers.push(() => rateLimits.store.close());
 
     let ready = false;
     const chainReader = createChainReader({ rpcUrl: chain.rpcUrl });
+    const health = new HealthTracker();
+    const now = () => Date.now();
     const base: Omit<AppDeps, "settler"> = {
       catalog,
       providers,
@@ -96,9 +105,10 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       quoteSecret: config.quoteSecret ?? randomBytes(32).toString("base64url"),
       defaultStrategy: config.defaultStrategy,
       routing: { taskPreferences: config.taskPreferences, balancedWeights: config.balancedWeights },
-      health: new HealthTracker(),
-      now: () => Date.now(),
+      health,
+      now,
       logger,
+      metrics: new GatewayMetrics({ health, now }),
       adminToken: config.adminToken,
       simulated: config.simulator.marked,
       maxBodyBytes: config.maxBodyBytes,
@@ -134,6 +144,54 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
     await close();
     throw error;
   }
+}
+
+/** Whether this gateway starts a devnet of its own, one that ends when it stops. */
+function spawnsDevnet(config: Readonly<Config>): boolean {
+  return config.chain.kind === "devnet" && config.chain.devnetRpcUrl === undefined;
+}
+
+/**
+ * Opens the ledger. A SQLite ledger of a devnet that a previous `npm start` spawned belongs to a
+ * chain that ended with that process, and a spawning gateway is always on a new one: rather than
+ * refuse every restart of the zero-config start, that ledger is moved aside (kept, never mixed)
+ * and a new one begins. Any other ledger bound elsewhere is refused later, by bindLedger.
+ */
+async function openBoundLedger(config: Readonly<Config>, logger: Logger): Promise<Ledger> {
+  const open = () => openLedger({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onBackgroundError: (err) => logger.error({ err }, "ledger connection error") });
+  const ledger = await open();
+  if (!spawnsDevnet(config) || config.databaseUrl !== undefined) return ledger;
+  const bound = await ledger.chainBinding().catch(async (error: unknown) => {
+    await ledger.close();
+    throw error;
+  });
+  if (bound?.spawned !== true) return ledger;
+  await ledger.close();
+  const archived = archiveSqliteLedger(config.dataDir, bound, new Date());
+  logger.warn({ archived, previous: describeBinding(bound) }, "the ledger of the previous run's devnet (gone with it) was moved aside; starting a new ledger on this run's devnet");
+  return open();
+}
+
+/**
+ * Binds the ledger to the chain and token this gateway takes payments in, or refuses to start
+ * when an earlier run bound it to others: one ledger never mixes two chains' money.
+ */
+async function bindLedger(ledger: Ledger, wanted: ChainBinding, config: Readonly<Config>): Promise<void> {
+  const stored = await ledger.bindChain(wanted, new Date());
+  if (!sameChain(stored, wanted)) throw ledgerOfAnotherChain(config, stored, describeBinding(wanted));
+}
+
+/** The refusal to start on a chain or token other than the ledger's, and how to start fresh. */
+function ledgerOfAnotherChain(config: Readonly<Config>, stored: ChainBinding, running: string): ConfigError {
+  const file = join(config.dataDir, SQLITE_FILE_NAME);
+  const [variable, where, fresh] =
+    config.databaseUrl === undefined
+      ? ["DATA_DIR", `the SQLite ledger ${file}`, `set DATA_DIR to an empty directory (or move ${file} and its -wal and -shm files away)`]
+      : ["DATABASE_URL", "the Postgres ledger at DATABASE_URL", "point DATABASE_URL at a new, empty database"];
+  const spawned = spawnsDevnet(config) ? " A devnet the gateway spawns itself is a new chain on every start; DEVNET_RPC_URL attaches to one that outlives it." : "";
+  return new ConfigError(
+    `Invalid configuration:\n  ${variable}: ${where} belongs to ${describeBinding(stored)}, but this gateway runs on ${running}; one ledger keeps one chain's payments. To start fresh, ${fresh}; to keep it, run the gateway against the chain and token it belongs to.${spawned}`,
+  );
 }
 
 /**
@@ -175,12 +233,18 @@ interface ChainRuntime {
   devChain: DevChain | undefined;
 }
 
-async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: () => string): Promise<ChainRuntime> {
+async function startDevnet(config: Readonly<Config>, logger: Logger, publicUrl: () => string, bound: ChainBinding | undefined): Promise<ChainRuntime> {
+  const settings = config.chain;
   const started = performance.now();
   logger.info("starting the devnet (hardhat, chainId 84532)...");
   const devChain = await startDevChain({
     ...(settings.devnetPort === 0 ? {} : { port: settings.devnetPort }),
     ...(settings.devnetRpcUrl === undefined ? {} : { rpcUrl: settings.devnetRpcUrl }),
+    // The token the ledger's payments are in, if this is the chain it was deployed on.
+    ...(bound?.genesisHash == null ? {} : { token: { address: bound.asset, genesisHash: bound.genesisHash } }),
+  }).catch((error: unknown) => {
+    if (error instanceof DevnetTokenMissingError && bound !== undefined) throw ledgerOfAnotherChain(config, bound, `a chain without that token (${error.message})`);
+    throw error;
   });
   try {
     const { accounts } = devChain;
@@ -210,7 +274,7 @@ async function startDevnet(settings: ChainSettings, logger: Logger, publicUrl: (
       faucet: (to, amount) => mintUsdc({ walletClient: deployer, publicClient: devChain.publicClient, token: devChain.token, to, amount }),
       faucetMax: FAUCET_MAX,
     };
-    logger.info({ rpcUrl: devChain.rpcUrl, token: devChain.token, ms: Math.round(performance.now() - started) }, "devnet ready");
+    logger.info({ rpcUrl: devChain.rpcUrl, token: devChain.token, tokenReused: devChain.tokenReused, ms: Math.round(performance.now() - started) }, "devnet ready");
     return { terms, rpcUrl: devChain.rpcUrl, facilitator: local.client, local, dev, devChain };
   } catch (error) {
     await devChain.stop();

@@ -3,7 +3,6 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { decodePaymentRequiredHeader } from "@x402/core/http";
 import type { PaymentRequirements } from "@x402/core/types";
 import { x402Client } from "@x402/core/client";
@@ -16,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { createRuntime } from "../src/deps.ts";
-import { createLogger, errorForLog } from "../src/lib/logger.ts";
+import { errorForLog } from "../src/lib/logger.ts";
+import { capturingLogger } from "./support/log-capture.ts";
 import { describeRejection } from "../src/payment/rejection.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { devnetTestAccount } from "../src/devnet/accounts.ts";
@@ -200,18 +200,6 @@ describe("the dev facilitator at /facilitator/*", () => {
     expect(((await res.json()) as { isValid: boolean }).isValid).toBe(false);
   });
 });
-
-/** A logger whose lines a test can read. */
-function capturingLogger(level = "debug") {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString("utf8").split("\n").filter((l) => l.length > 0));
-      done();
-    },
-  });
-  return { logger: createLogger({ level, destination }), lines };
-}
 
 /** Serves `listener` on a free loopback port for the length of `run`. */
 async function serving<T>(listener: Parameters<typeof createServer>[1], run: (url: string) => Promise<T>): Promise<T> {

@@ -422,4 +422,20 @@ describe.each([sqliteBackend(), postgresBackend()])("ledger on $name", (backend)
     await ledgers[0]!.reserve(newCall());
     expect(await ledgers[2]!.wallets()).toHaveLength(1);
   });
+
+  it("is bound to the first chain and token recorded, and answers that binding to every later or concurrent start", async () => {
+    const location = await backend.fresh();
+    const first = await openAt(location);
+    expect(await first.chainBinding()).toBeUndefined();
+    const devnet = { chainId: 84532, genesisHash: hex(32), asset: upper(hex(20)), spawned: true };
+    const other = { chainId: 84532, genesisHash: hex(32), asset: hex(20), spawned: false };
+    // Two replicas binding a new ledger at once: one wins, both read the winner back.
+    const [a, b] = await Promise.all([first.bindChain(devnet, new Date()), (await openAt(location)).bindChain(other, new Date())]);
+    expect(a).toEqual(b);
+    const winner = a.genesisHash === devnet.genesisHash.toLowerCase() ? devnet : other;
+    expect(a).toEqual({ chainId: 84532, genesisHash: winner.genesisHash.toLowerCase(), asset: winner.asset.toLowerCase(), spawned: winner.spawned });
+    const reopened = await openAt(location);
+    expect(await reopened.chainBinding()).toEqual(a);
+    expect(await reopened.bindChain({ chainId: 8453, genesisHash: null, asset: hex(20), spawned: false }, new Date())).toEqual(a);
+  });
 });

@@ -1,10 +1,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader } from "@x402/core/http";
-import { x402Client } from "@x402/core/client";
 import { toClientEvmSigner } from "@x402/evm";
 import { UptoEvmScheme } from "@x402/evm/upto/client";
-import { wrapFetchWithPayment } from "@x402/fetch";
 import OpenAI from "openai";
 import { createWalletClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +17,7 @@ import { runReconcileCli } from "../src/reconcile-cli.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fakes/openai-upstream.ts";
 import { startTestGateway, type TestGateway } from "./support/gateway.ts";
 import { approvePermit2, spendPermit2NonceElsewhere } from "./support/permit2.ts";
+import { recordingPayingFetch } from "./support/recording-fetch.ts";
 
 /**
  * x402 `upto` end to end on the devnet (issue 12): the gateway offers upto before exact, the
@@ -56,16 +55,7 @@ async function uptoAgent(n: number) {
 
 /** @x402/fetch with the official upto client for `account`, recording each PAYMENT-SIGNATURE it sends. */
 function uptoFetch(account: ReturnType<typeof devnetTestAccount>) {
-  const sent: string[] = [];
-  const client = new x402Client().register(NETWORK, new UptoEvmScheme(toClientEvmSigner(account, gateway.publicClient)));
-  client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: gateway.dev.info.asset }] });
-  const paying = wrapFetchWithPayment(async (input, init) => {
-    const request = new Request(input, init);
-    const header = request.headers.get("PAYMENT-SIGNATURE");
-    if (header !== null) sent.push(header);
-    return fetch(request);
-  }, client);
-  return { fetch: paying, sent };
+  return recordingPayingFetch(new UptoEvmScheme(toClientEvmSigner(account, gateway.publicClient)), { network: NETWORK, asset: gateway.dev.info.asset });
 }
 
 /** The formula over the usage the ledger recorded from the upstream. */

@@ -2,6 +2,7 @@ import type { CatalogIndex } from "../catalog/index.ts";
 import type { ModelEntry } from "../catalog/schema.ts";
 import type { Ledger } from "../ledger/types.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { GatewayMetrics } from "../observability/metrics.ts";
 import type { ChainReader } from "../payment/chain-reader.ts";
 import type { Facilitator } from "../payment/facilitator.ts";
 import type { BalanceOf } from "../payment/token-balance.ts";
@@ -46,4 +47,6 @@ export interface CallDeps {
   /** Milliseconds since the epoch. */
   now(): number;
   logger: Logger;
+  /** Where upstream timings and settlement outcomes are counted (observability/metrics.ts). */
+  metrics: Pick<GatewayMetrics, "upstreamFirstByte" | "settlement">;
 }

@@ -51,13 +51,16 @@ export async function executeWithFailover<T extends ChatResult | ChatStream>(
       try {
         if (run === "chat") {
           const result = await provider.chat(call);
-          deps.health.record({ model, provider: catalogProvider, ok: true, latencyMs: performance.now() - started, now: deps.now() });
+          const latencyMs = performance.now() - started;
+          deps.health.record({ model, provider: catalogProvider, ok: true, latencyMs, now: deps.now() });
+          deps.metrics.upstreamFirstByte(result.provider, "chat", latencyMs);
           return { result: result as T, attempt, failures };
         }
         // A stream's health sample is taken when it ends (streamHealth), not at its first byte:
         // its latency is the whole answer's, and a failure mid-stream counts against the model.
         const stream = await firstChunkCommitted(await provider.chatStream(call));
         const ttftMs = performance.now() - started;
+        deps.metrics.upstreamFirstByte(stream.provider, "stream", ttftMs);
         const record = (ok: boolean): void => {
           // The agent hanging up says nothing about the upstream's health.
           if (signal.aborted) return;

@@ -1,5 +1,7 @@
 import type { CallRow, Ledger } from "../ledger/types.ts";
 import { settlePayment, type SettleContext, type SettleOutcome } from "../payment/settle.ts";
+import { schemeOfRow } from "../observability/call-report.ts";
+import type { GatewayMetrics } from "../observability/metrics.ts";
 import { paidByCredit, recordSettlement, releaseAbandoned, settleOnCredit } from "./lifecycle.ts";
 
 /**
@@ -9,7 +11,7 @@ import { paidByCredit, recordSettlement, releaseAbandoned, settleOnCredit } from
  * what a previous run left.
  */
 
-export type SettlerDeps = SettleContext & { ledger: Ledger };
+export type SettlerDeps = SettleContext & { ledger: Ledger; metrics: Pick<GatewayMetrics, "settlement"> };
 
 export interface Settler {
   /** Settles one served call now (unless another worker is on it), recording the outcome. */
@@ -74,8 +76,11 @@ async function settleAndRecord(deps: SettlerDeps, row: CallRow): Promise<SettleO
     await settleOnCredit(deps.ledger, row, new Date(deps.now()));
     return { kind: "settled", response: { success: true, transaction: "", network: deps.terms.network, payer: row.payer } };
   }
+  const started = performance.now();
   const outcome = await settlePayment(deps, row);
   const moved = await recordSettlement(deps.ledger, row, outcome, new Date(deps.now()));
+  // Counted by the worker that recorded it, so a settlement another worker recorded is not counted twice.
+  if (moved) deps.metrics.settlement(schemeOfRow(row), outcome.kind, (performance.now() - started) / 1000, row.charged ?? row.amount);
   if (!moved) {
     // Another worker (another replica, or recovery) finished it first; report what it recorded.
     const current = await deps.ledger.get(row.id);

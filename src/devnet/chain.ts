@@ -12,13 +12,14 @@ import {
   type Account,
   type Address,
   type Chain,
+  type Hash,
   type HttpTransport,
   type PublicClient,
   type TestClient,
   type WalletClient,
 } from "viem";
 import { devnetAccounts, type DevnetAccounts } from "./accounts.ts";
-import { CANONICAL_MULTICALL3, deployDevUsdc, installMulticall3, installPermit2Contracts, mintUsdc } from "./contracts.ts";
+import { CANONICAL_MULTICALL3, deployDevUsdc, installMulticall3, installPermit2Contracts, isUsableDevUsdc, mintUsdc } from "./contracts.ts";
 import { DEVNET_CHAIN_ID, startHardhatNode } from "./hardhat.ts";
 
 /** 1000 USDC in atomic units (6 decimals). */
@@ -37,6 +38,12 @@ export interface StartDevChainOptions {
   rpcUrl?: string;
   /** Receives hardhat's output, line by line. */
   logger?: (line: string) => void;
+  /**
+   * The DevUSDC an earlier start deployed on this chain (an attached node outlives the gateway):
+   * reused, and not funded again, when the node's genesis block is `genesisHash` and the token is
+   * still there; otherwise a new one is deployed.
+   */
+  token?: { address: Address; genesisHash: Hash };
 }
 
 export interface DevChain {
@@ -46,6 +53,10 @@ export interface DevChain {
   chain: Chain;
   /** DevUSDC: EIP-712 domain {name: "USDC", version: "2", chainId: 84532, verifyingContract: token}. */
   token: Address;
+  /** Whether `token` is the one `options.token` named, found still in place, rather than deployed now. */
+  tokenReused: boolean;
+  /** Block 0's hash: tells this chain from another devnet with the same chain id. */
+  genesisHash: Hash;
   accounts: DevnetAccounts;
   publicClient: PublicClient<HttpTransport, Chain>;
   /** hardhat_* / evm_* methods: time travel, snapshots, setCode. */
@@ -54,6 +65,17 @@ export interface DevChain {
   /** The hardhat node's process id (0 when attached to a node started elsewhere). */
   pid: number;
   stop(): Promise<void>;
+}
+
+/** The chain has the remembered genesis but not the token deployed on it: another chain, started in the same second. */
+export class DevnetTokenMissingError extends Error {
+  override readonly name = "DevnetTokenMissingError";
+  constructor(
+    readonly token: Address,
+    readonly genesisHash: Hash,
+  ) {
+    super(`no DevUSDC at ${token} on this chain (genesis ${genesisHash}): not the chain it was deployed on`);
+  }
 }
 
 export async function startDevChain(options: StartDevChainOptions = {}): Promise<DevChain> {
@@ -81,24 +103,37 @@ export async function startDevChain(options: StartDevChainOptions = {}): Promise
 
     const accounts = devnetAccounts();
     const deployer = walletClientFor(accounts.deployer);
+    const genesisHash = (await publicClient.getBlock({ blockNumber: 0n })).hash;
+    const known = options.token;
+    const sameGenesis = known !== undefined && known.genesisHash.toLowerCase() === genesisHash.toLowerCase();
+    const tokenReused = sameGenesis && (await isUsableDevUsdc(publicClient, known.address, accounts.deployer.address));
+    // Genesis names a hardhat chain only to the second (its timestamp): a chain started in the
+    // same second as the token's has the same one. Deploying here would put a new token at the
+    // very address of the old one (same deployer, same nonce) and pass it off as the same.
+    if (sameGenesis && !tokenReused) throw new DevnetTokenMissingError(known.address, genesisHash);
+    // setCode is idempotent: the canonical contracts are placed on every start.
     const [token] = await Promise.all([
-      deployDevUsdc({ walletClient: deployer, publicClient, minter: accounts.deployer.address }),
+      tokenReused ? known.address : deployDevUsdc({ walletClient: deployer, publicClient, minter: accounts.deployer.address }),
       installMulticall3(testClient),
       installPermit2Contracts(testClient),
     ]);
-    await mintUsdc({
-      walletClient: deployer,
-      publicClient,
-      token,
-      to: accounts.demoAgent.address,
-      amount: DEMO_AGENT_FUNDING,
-    });
+    if (!tokenReused) {
+      await mintUsdc({
+        walletClient: deployer,
+        publicClient,
+        token,
+        to: accounts.demoAgent.address,
+        amount: DEMO_AGENT_FUNDING,
+      });
+    }
 
     return {
       rpcUrl: node.rpcUrl,
       chainId: DEVNET_CHAIN_ID,
       chain,
       token,
+      tokenReused,
+      genesisHash,
       accounts,
       publicClient,
       testClient,

@@ -68,6 +68,25 @@ export async function deployDevUsdc({ walletClient, publicClient, minter }: Depl
 }
 
 /**
+ * Whether `token` is a DevUSDC this devnet can keep using: code at the address, the EIP-712 name
+ * clients sign for, and `minter` still holding MINTER_ROLE (the faucet mints with it).
+ */
+export async function isUsableDevUsdc(publicClient: PublicClient<Transport, Chain>, token: Address, minter: Address): Promise<boolean> {
+  const code = await getCode(publicClient, { address: token });
+  if (code === undefined || code === "0x") return false;
+  try {
+    const [name, minterRole] = await Promise.all([
+      publicClient.readContract({ address: token, abi: devUsdcAbi, functionName: "name" }),
+      publicClient.readContract({ address: token, abi: devUsdcAbi, functionName: "MINTER_ROLE" }),
+    ]);
+    return name === DEV_USDC_DOMAIN.name && (await publicClient.readContract({ address: token, abi: devUsdcAbi, functionName: "hasRole", args: [minterRole, minter] }));
+  } catch {
+    // Some other contract at that address: it reverts on DevUSDC's functions.
+    return false;
+  }
+}
+
+/**
  * Places Multicall3's runtime code at the canonical address with `hardhat_setCode`: no deployer
  * nonce or CREATE2 factory can reproduce that address on a fresh chain.
  */

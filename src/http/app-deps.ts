@@ -1,6 +1,7 @@
 import type { x402Facilitator } from "@x402/core/facilitator";
 import type { CallDeps } from "../call/deps.ts";
 import type { RateLimits } from "./rate-limit.ts";
+import type { GatewayMetrics } from "../observability/metrics.ts";
 
 /** Dev-mode extras: the devnet's facts for agents and a faucet. Absent in production. */
 export interface DevTools {
@@ -20,6 +21,8 @@ export interface DevTools {
 }
 
 export interface AppDeps extends CallDeps {
+  /** Every Prometheus metric of this gateway, served at /metrics. */
+  metrics: GatewayMetrics;
   adminToken: string | undefined;
   /**
    * The simulator may answer while real money is taken (SIMULATOR=on off the devnet): every

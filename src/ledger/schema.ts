@@ -90,9 +90,20 @@ export interface SiwxProofsTable {
   used_at: IntegerColumn;
 }
 
+/** The chain and token the ledger belongs to: one row (migration 0004). */
+export interface LedgerChainTable {
+  id: ColumnType<DriverInteger, number, never>;
+  chain_id: IntegerColumn;
+  genesis_hash: NullableTextColumn;
+  asset: string;
+  spawned: IntegerColumn;
+  bound_at: IntegerColumn;
+}
+
 export interface Database {
   calls: CallsTable;
   credits: CreditsTable;
   credit_entries: CreditEntriesTable;
   siwx_proofs: SiwxProofsTable;
+  ledger_chain: LedgerChainTable;
 }

@@ -8,6 +8,7 @@ import type { Database, DriverInteger } from "./schema.ts";
 import { lowerHex, toCallInsert, toCallPatch, toCallRow } from "./call-row.ts";
 import { addSpendTotals, readSpendTotals, spendTotalsColumns, ZERO_SPEND } from "./spend-totals.ts";
 import { readBigint, readDate, readHex, readNumber } from "./driver-values.ts";
+import { bindChain, readChainBinding } from "./chain-binding.ts";
 
 const MS_PER_DAY = 86_400_000;
 const DAYS_SHOWN = 30;
@@ -228,6 +229,9 @@ export function createSqlLedger(db: Kysely<Database>): Ledger {
         .execute();
       return rows.map(toCallRow);
     },
+
+    chainBinding: () => readChainBinding(db),
+    bindChain: (binding, at) => bindChain(db, binding, at),
 
     async close(): Promise<void> {
       await db.destroy();

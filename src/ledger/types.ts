@@ -17,6 +17,8 @@
  * receipt does not prove its payment to `unpaid`.
  */
 
+import type { ChainBinding } from "./chain-binding.ts";
+
 export const CALL_STATUSES = ["reserved", "verified", "served", "settled", "failed", "released", "pending", "expired", "unpaid", "repaid"] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
@@ -168,5 +170,9 @@ export interface Ledger {
   useProof(nonce: string, wallet: `0x${string}`, at: Date): Promise<boolean>;
   /** Calls in status `settled` whose settlement was recorded in [since, until], oldest first. */
   listSettled(window: { since: Date; until?: Date }): Promise<CallRow[]>;
+  /** The chain and token this ledger belongs to, once a gateway bound it (ledger/chain-binding.ts). */
+  chainBinding(): Promise<ChainBinding | undefined>;
+  /** Binds the ledger to `binding` unless it is bound already; returns the binding that holds. */
+  bindChain(binding: ChainBinding, at: Date): Promise<ChainBinding>;
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { createRuntime, type Runtime } from "../../src/deps.ts";
 import { devnetChain } from "../../src/devnet/chain.ts";
 import { DEV_USDC_DOMAIN } from "../../src/devnet/contracts.ts";
 import type { DevTools } from "../../src/http/app-deps.ts";
-import { createLogger } from "../../src/lib/logger.ts";
+import { createLogger, type Logger } from "../../src/lib/logger.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,12 +25,13 @@ export interface TestGateway {
 
 /**
  * The real gateway in this process: its own hardhat devnet, in-process facilitator, SQLite file
- * in a temp dir, listening on a free loopback port. `env` adds to the zero-config environment.
+ * in a temp dir, listening on a free loopback port. `env` adds to the zero-config environment;
+ * `options.logger` replaces the LOG_LEVEL one (a test reading the log lines passes its own).
  */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), "tollgate-test-"));
   const config = loadConfig({ PORT: "0", DATA_DIR: dataDir, ADMIN_TOKEN: TEST_ADMIN_TOKEN, LOG_LEVEL: process.env["TEST_LOG_LEVEL"] ?? "silent", ...env });
-  const runtime = await createRuntime(config, createLogger({ level: config.logLevel }));
+  const runtime = await createRuntime(config, options.logger ?? createLogger({ level: config.logLevel }));
   const server: Server = createServer(createApp(runtime.deps)).listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
