@@ -1,6 +1,7 @@
 import type { RequestListener } from "node:http";
 import express from "express";
 import type { AppDeps } from "./http/app-deps.ts";
+import { createCors, withCors } from "./http/cors.ts";
 import { serveDirect } from "./http/direct-routes.ts";
 import { errorHandler } from "./http/error-handler.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
@@ -21,7 +22,9 @@ import { TollgateError } from "./lib/errors.ts";
  */
 export function createApp(deps: AppDeps): RequestListener {
   const direct = { ...chatRoutes(deps), ...embeddingRoutes(deps) };
-  const listener = serveDirect(direct, expressApp(deps), deps.logger);
+  const served = serveDirect(direct, expressApp(deps), deps.logger);
+  // Before routing, so a preflight is answered on the node:http routes and the Express ones alike.
+  const listener = deps.corsOrigins.length === 0 ? served : withCors(createCors({ origins: deps.corsOrigins }), served);
   if (!deps.simulated) return listener;
   return function markSimulated(req, res) {
     res.setHeader(SIMULATED_HEADER, "true");
@@ -43,7 +46,7 @@ function expressApp(deps: AppDeps): RequestListener {
   });
 
   app.use(debtRoutes(deps));
-  app.use(modelRoutes(deps.catalog));
+  app.use(modelRoutes({ catalog: deps.catalog, pricing: deps.pricing }));
   app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken, health: deps.health, now: deps.now }));
   app.use(metricsRoutes({ health: deps.health, now: deps.now }));
   if (deps.dev !== undefined) app.use(devRoutes(deps.dev));

@@ -93,6 +93,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       now: () => Date.now(),
       logger,
       adminToken: config.adminToken,
+      corsOrigins: config.corsOrigins,
       simulated: config.simulator.marked,
       maxBodyBytes: config.maxBodyBytes,
       dev: config.devEndpoints ? chain.dev : undefined,
