@@ -57,6 +57,34 @@ describe("README, Use it from your agent", () => {
   }
 });
 
+describe("npm run agent when the payment cannot be made", () => {
+  it("prints the gateway URL, the cause chain under the openai client's 'Connection error.' and what to set", { timeout: 180_000 }, async () => {
+    // A key but no AGENT_ASSET: x402's default assets do not include the devnet token (issue 17).
+    const failure = await run(process.execPath, ["--import", "tsx", "examples/agent.ts", "--exact", "Hello"], {
+      env: { ...process.env, TOLLGATE_URL: gateway.url, AGENT_PRIVATE_KEY: gateway.dev.info.demoAgent.privateKey },
+      timeout: 150_000,
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    const lines = failure?.stderr.trim().split("\n") ?? [];
+    expect(lines[0]).toBe(`agent failed (gateway ${gateway.url}): Connection error.`);
+    expect(lines.some((line) => /^ {2}caused by: .*spendControls/.test(line))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^ {2}hint: .*AGENT_ASSET/);
+  });
+
+  it("names the URL it tried and why when no gateway listens there", { timeout: 180_000 }, async () => {
+    const failure = await run(process.execPath, ["--import", "tsx", "examples/agent.ts", "Hello"], { env: { ...process.env, TOLLGATE_URL: "http://127.0.0.1:9" }, timeout: 150_000 }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain("agent failed (gateway http://127.0.0.1:9): No AGENT_PRIVATE_KEY and http://127.0.0.1:9/dev/info is not reachable");
+    expect(failure?.stderr).toMatch(/caused by: fetch failed\n {2}caused by: .*ECONNREFUSED/);
+  });
+});
+
 describe("the simulator under an agent's tool loop, JSON and embeddings (official openai client, paid)", () => {
   const client = () => {
     const paying = createPayingFetch({ privateKey: gateway.dev.info.demoAgent.privateKey, allowedAsset: { network: "eip155:84532", asset: gateway.dev.info.asset } });
