@@ -1,5 +1,8 @@
 import { execFile } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,12 +78,17 @@ describe("npm run agent when the payment cannot be made", () => {
   });
 
   it("names the URL it tried and why when no gateway listens there", { timeout: 180_000 }, async () => {
-    const failure = await run(process.execPath, ["--import", "tsx", "examples/agent.ts", "Hello"], { env: { ...process.env, TOLLGATE_URL: "http://127.0.0.1:9" }, timeout: 150_000 }).then(
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer().listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const closed = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    await new Promise((resolve) => probe.close(resolve));
+    const failure = await run(process.execPath, ["--import", "tsx", "examples/agent.ts", "Hello"], { env: { ...process.env, TOLLGATE_URL: closed }, timeout: 150_000 }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
     expect(failure?.code).toBe(1);
-    expect(failure?.stderr).toContain("agent failed (gateway http://127.0.0.1:9): No AGENT_PRIVATE_KEY and http://127.0.0.1:9/dev/info is not reachable");
+    expect(failure?.stderr).toContain(`agent failed (gateway ${closed}): No AGENT_PRIVATE_KEY and ${closed}/dev/info is not reachable`);
     expect(failure?.stderr).toMatch(/caused by: fetch failed\n {2}caused by: .*ECONNREFUSED/);
   });
 });
