@@ -16,6 +16,7 @@ import { createPublicClient, defineChain, http, type PublicClient } from "viem";
 import { z } from "zod";
 import { atomicToUsd } from "../src/lib/money.ts";
 import { defaultUsdc } from "../src/payment/terms.ts";
+import { AGENT_DEFAULT_URL } from "../src/start-banner.ts";
 import { createPayingFetch } from "./paying-fetch.ts";
 
 const DevInfo = z.object({
@@ -26,7 +27,7 @@ const DevInfo = z.object({
 });
 
 const AgentEnv = z.object({
-  TOLLGATE_URL: z.url().default("http://127.0.0.1:8402"),
+  TOLLGATE_URL: z.url().default(AGENT_DEFAULT_URL),
   AGENT_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/).optional(),
   AGENT_NETWORK: z.string().default("eip155:84532"),
   AGENT_ASSET: z.string().optional(),
@@ -34,22 +35,27 @@ const AgentEnv = z.object({
   AGENT_MODEL: z.string().default("auto"),
 });
 
+/** The gateway this run talks to, for the failure report. */
+let gatewayUrl: string | undefined;
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const stream = args.includes("--stream");
   const exactOnly = args.includes("--exact");
   const prompt = args.filter((a) => a !== "--stream" && a !== "--exact").join(" ").trim() || "Write a haiku about tolls";
   const env = AgentEnv.parse(process.env);
+  gatewayUrl = env.TOLLGATE_URL;
 
   let privateKey = env.AGENT_PRIVATE_KEY as `0x${string}` | undefined;
   let allowedAsset = env.AGENT_ASSET === undefined ? undefined : { network: env.AGENT_NETWORK as `${string}:${string}`, asset: env.AGENT_ASSET };
   const chainId = Number(env.AGENT_NETWORK.split(":")[1]);
   let rpcUrl = env.AGENT_RPC_URL ?? ({ 84532: "https://sepolia.base.org", 8453: "https://mainnet.base.org" } as Record<number, string>)[chainId];
   if (privateKey === undefined) {
-    const res = await fetch(`${env.TOLLGATE_URL}/dev/info`).catch(() => undefined);
-    if (res === undefined || !res.ok) {
-      throw new Error(`No AGENT_PRIVATE_KEY and ${env.TOLLGATE_URL}/dev/info is not reachable: start the gateway with 'npm start' first`);
-    }
+    const hint = "start the gateway with 'npm start' first, or set TOLLGATE_URL to where it listens (its start banner prints the command)";
+    const res = await fetch(`${env.TOLLGATE_URL}/dev/info`).catch((cause: unknown) => {
+      throw new Error(`No AGENT_PRIVATE_KEY and ${env.TOLLGATE_URL}/dev/info is not reachable: ${hint}`, { cause });
+    });
+    if (!res.ok) throw new Error(`No AGENT_PRIVATE_KEY and ${env.TOLLGATE_URL}/dev/info answered ${res.status}: ${hint}`);
     const info = DevInfo.parse(await res.json());
     privateKey = info.demoAgent.privateKey as `0x${string}`;
     allowedAsset = { network: info.network as `${string}:${string}`, asset: info.asset };
@@ -96,7 +102,24 @@ async function main(): Promise<void> {
   console.log(`settlement:  ${receipt?.transaction || "(no receipt)"} on ${receipt?.network ?? "?"}`);
 }
 
+/**
+ * The error and every `cause` under it: the openai client reports a payment the x402 client
+ * refused as `Connection error.`, and the reason is only in the chain.
+ */
+function failureReport(error: unknown, url: string | undefined): string {
+  const lines = [`agent failed${url === undefined ? "" : ` (gateway ${url})`}: ${error instanceof Error ? error.message : String(error)}`];
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; cause !== undefined && depth < 10; depth++) {
+    lines.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  if (lines.some((line) => line.includes("spendControls"))) {
+    lines.push("  hint: the token is not one x402 pays in by default; set AGENT_ASSET to its address (GET /dev/info `asset` on the devnet)");
+  }
+  return lines.join("\n");
+}
+
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(failureReport(error, gatewayUrl));
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import type { RequestListener } from "node:http";
 import express from "express";
 import type { AppDeps } from "./http/app-deps.ts";
+import { createCors, withCors } from "./http/cors.ts";
 import { serveDirect } from "./http/direct-routes.ts";
 import { limitRoutes } from "./http/rate-limit.ts";
 import { reportPaidCalls } from "./http/report-paid-calls.ts";
@@ -29,7 +30,9 @@ export function createApp(deps: AppDeps): RequestListener {
   const reported = { ...reportPaidCalls({ ...paid, ...embeddingRoutes(deps) }, deps), ...(route === undefined ? {} : { "/v1/route": route }) };
   // /v1/route never takes a payment: it is always counted against the client address.
   const direct = limitRoutes(reported, deps.rateLimits, new Set(["/v1/route"]));
-  const listener = countRequests(serveDirect(direct, expressApp(deps), deps.logger), deps.metrics);
+  const served = countRequests(serveDirect(direct, expressApp(deps), deps.logger), deps.metrics);
+  // Before routing, so a preflight is answered on the node:http routes and the Express ones alike.
+  const listener = deps.corsOrigins.length === 0 ? served : withCors(createCors({ origins: deps.corsOrigins }), served);
   if (!deps.simulated) return listener;
   return function markSimulated(req, res) {
     res.setHeader(SIMULATED_HEADER, "true");
@@ -52,7 +55,7 @@ function expressApp(deps: AppDeps): RequestListener {
 
   app.use(debtRoutes(deps));
   app.use(creditRoutes(deps));
-  app.use(modelRoutes(deps.catalog));
+  app.use(modelRoutes({ catalog: deps.catalog, pricing: deps.pricing }));
   app.use(adminRoutes({ ledger: deps.ledger, adminToken: deps.adminToken, health: deps.health, now: deps.now }));
   app.use(metricsRoutes(deps.metrics));
   if (deps.dev !== undefined) app.use(devRoutes(deps.dev));

@@ -138,6 +138,12 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "a postgres:// URL").optional(),
   ADMIN_TOKEN: Secret(16, 40).optional(),
+  /** Origins whose browser scripts may call the gateway and read its x402 headers (CORS), comma-separated, or `*`. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((s) => s.split(",").map((o) => o.trim()).filter((o) => o.length > 0))
+    .pipe(z.array(z.string().refine(isOriginOrAny, "each an origin such as https://app.example.com (scheme, host, optional port; no path or trailing slash), or *")).min(1))
+    .optional(),
   /**
    * The simulator answering for models whose provider has no key: on by default in dev mode, off
    * with NETWORK, where `on` is a deliberate staging choice that marks every 402 and answer.
@@ -158,6 +164,17 @@ const EnvSchema = z.object({
   RATE_LIMIT_KEY_PREFIX: z.string().min(1).max(100).default("tollgate:rl:"),
   TRUST_PROXY: TrustProxy.optional(),
 });
+
+/** `*`, or an origin as a browser sends it in `Origin` (RFC 6454 §6.1): `scheme://host[:port]`. */
+function isOriginOrAny(value: string): boolean {
+  if (value === "*") return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === value.toLowerCase();
+  } catch {
+    return false;
+  }
+}
 
 /** Every variable Tollgate reads, for the README table check. */
 export const ENV_VARS: readonly string[] = [
@@ -209,6 +226,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   adminToken: string | undefined;
+  /** CORS_ORIGINS: origins allowed to call from a browser (`*`: any); empty: no CORS headers. */
+  corsOrigins: readonly string[];
   simulator: {
     /** Whether models whose provider has no key are served by the simulator (else not offered at all). */
     enabled: boolean;
@@ -295,6 +314,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     adminToken: e.ADMIN_TOKEN,
+    corsOrigins: Object.freeze(e.CORS_ORIGINS ?? []),
     simulator: { enabled: simulate, marked: simulate && chain.kind === "remote", latencyMs: e.SIMULATOR_LATENCY_MS, tokenDelayMs: e.SIMULATOR_TOKEN_DELAY_MS },
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     settleTiming: e.SETTLE_TIMING,

@@ -110,6 +110,7 @@ export async function createRuntime(config: Readonly<Config>, logger: Logger): P
       logger,
       metrics: new GatewayMetrics({ health, now }),
       adminToken: config.adminToken,
+      corsOrigins: config.corsOrigins,
       simulated: config.simulator.marked,
       maxBodyBytes: config.maxBodyBytes,
       dev: config.devEndpoints ? chain.dev : undefined,

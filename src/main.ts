@@ -4,6 +4,7 @@ import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createRuntime } from "./deps.ts";
 import { createLogger } from "./lib/logger.ts";
+import { startBanner } from "./start-banner.ts";
 
 /** The only reader of process.env: loadConfig -> createRuntime -> createApp -> listen; drains on SIGTERM. */
 async function main(): Promise<void> {
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   runtime.setReady(true);
   logger.info({ url, network: runtime.deps.terms.network, payTo: runtime.deps.terms.payTo, mode: config.chain.kind }, "tollgate listening");
   if (runtime.deps.dev !== undefined) {
-    process.stdout.write(`\nTollgate is up at ${url}  (devnet, chainId 84532)\n  try: npm run agent -- "Write a haiku about tolls"\n\n`);
+    process.stdout.write(startBanner(url));
   }
 
   let draining = false;

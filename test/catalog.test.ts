@@ -48,6 +48,25 @@ describe("default catalog", () => {
   });
 });
 
+describe("default catalog: what GET /v1/models and the simulator read", () => {
+  const catalog = loadCatalog();
+
+  it("dates every model's release, no later than its price", () => {
+    for (const model of catalog.models) {
+      expect(model.released, model.id).toMatch(/^20\d\d-\d\d-\d\d$/);
+      expect(Date.parse(model.released ?? ""), model.id).toBeLessThanOrEqual(Date.parse(model.pricing.asOf));
+    }
+  });
+
+  it("gives every embedding model its native dimension (text-embedding-3-small 1536, -large 3072), and no chat model one", () => {
+    const dims = Object.fromEntries(catalog.models.filter((m) => m.kind === "embedding").map((m) => [m.id, m.dimensions]));
+    expect(dims).toEqual({ "text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "mistral-embed": 1024 });
+    const chat = defaultJson().models.find((m) => m["id"] === "gpt-4o-mini");
+    const path = writeCatalog("chat-dims.json", { version: 1, models: [{ ...chat, dimensions: 8 }] });
+    expect(() => loadCatalog(path)).toThrow(/models\[0\]\.dimensions: only embedding models have dimensions/);
+  });
+});
+
 describe("CatalogIndex", () => {
   const index = new CatalogIndex(loadCatalog());
 

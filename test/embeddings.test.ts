@@ -64,6 +64,13 @@ describe("embeddings", () => {
     expect(((await chat.json()) as { error: { message: string } }).error.message).toMatch(/embedding model/);
   });
 
+  it("refuses more dimensions than the model has before any 402", async () => {
+    const res = await fetch(`${gateway.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "text-embedding-3-small", input: "toll", dimensions: 4096 }) });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("payment-required")).toBeNull();
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: "invalid_request", param: "dimensions", message: "'dimensions': 4096 is more than text-embedding-3-small's 1536" });
+  });
+
   it("refuses a body without input, naming the field", async () => {
     const res = await fetch(`${gateway.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "auto" }) });
     expect(res.status).toBe(400);

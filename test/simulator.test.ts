@@ -218,3 +218,114 @@ describe("simulator provider", () => {
     await expect(simulator.chat(call({}, controller.signal))).rejects.toMatchObject({ provider: "simulator", retryable: false });
   });
 });
+
+describe("simulator: tools, JSON and embeddings an agent can be built against (issue 17, item 6)", () => {
+  const Weather = z.object({
+    city: z.string().min(2).max(40),
+    unit: z.enum(["celsius", "fahrenheit"]),
+    days: z.int().min(1).max(7),
+    when: z.iso.datetime().optional(),
+    tags: z.array(z.string()).min(2),
+    options: z.object({ detailed: z.boolean(), limit: z.number().max(0.5).nullable() }),
+  });
+  const weatherTool = { type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: z.toJSONSchema(Weather) } };
+  const timeTool = { type: "function", function: { name: "get_time", parameters: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] } } };
+  const ToolCompletion = z.object({
+    choices: z.tuple([
+      z.object({
+        message: z.object({
+          role: z.literal("assistant"),
+          content: z.null(),
+          tool_calls: z.tuple([z.object({ id: z.string().regex(/^call_[0-9a-f]{24}$/), type: z.literal("function"), function: z.object({ name: z.string(), arguments: z.string() }) })]),
+        }),
+        finish_reason: z.literal("tool_calls"),
+      }),
+    ]),
+  });
+  const simulator = createSimulatorProvider();
+  const ask = (body: Record<string, unknown>) => simulator.chat(call(body)).then((r) => r.body);
+  const toolCallOf = async (body: Record<string, unknown>) => ToolCompletion.parse(await ask(body)).choices[0].message.tool_calls[0];
+
+  it("calls an offered function with arguments valid against its parameters schema", async () => {
+    const toolCall = await toolCallOf({ tools: [weatherTool] });
+    expect(toolCall.function.name).toBe("get_weather");
+    const args = Weather.parse(JSON.parse(toolCall.function.arguments));
+    expect(args.unit).toBe("celsius");
+    // Deterministic: the same request calls the same function with the same arguments and id.
+    expect(await toolCallOf({ tools: [weatherTool] })).toEqual(toolCall);
+  });
+
+  it("honours tool_choice: none answers in text, a named function is called, required and auto call one", async () => {
+    const none = Completion.parse(await ask({ tools: [weatherTool, timeTool], tool_choice: "none" }));
+    expect(none.choices[0].message.content.length).toBeGreaterThan(0);
+    const named = await toolCallOf({ tools: [weatherTool, timeTool], tool_choice: { type: "function", function: { name: "get_time" } } });
+    expect(named.function.name).toBe("get_time");
+    expect(JSON.parse(named.function.arguments)).toEqual({ zone: MESSAGES[1]?.content.slice(0, 64) });
+    for (const choice of ["required", "auto", undefined]) {
+      expect(["get_weather", "get_time"], String(choice)).toContain((await toolCallOf({ tools: [weatherTool, timeTool], ...(choice === undefined ? {} : { tool_choice: choice }) })).function.name);
+    }
+    const allowed = await toolCallOf({ tools: [weatherTool, timeTool], tool_choice: { type: "allowed_tools", allowed_tools: { mode: "required", tools: [{ type: "function", function: { name: "get_time" } }] } } });
+    expect(allowed.function.name).toBe("get_time");
+  });
+
+  it("answers in text once the conversation ends with the tool's result under auto, but calls again under required", async () => {
+    const first = await toolCallOf({ tools: [weatherTool] });
+    const messages = [...MESSAGES, { role: "assistant", content: null, tool_calls: [{ id: first.id, type: "function", function: first.function }] }, { role: "tool", tool_call_id: first.id, content: "{\"temp\":21}" }];
+    const answer = Completion.parse(await simulator.chat({ ...call({ tools: [weatherTool] }), body: { ...call().body, tools: [weatherTool], messages } }).then((r) => r.body));
+    expect(answer.choices[0].finish_reason).toBe("stop");
+    const again = await simulator.chat({ ...call(), body: { ...call().body, tools: [weatherTool], tool_choice: "required", messages } });
+    expect(ToolCompletion.parse(again.body).choices[0].message.tool_calls[0].function.name).toBe("get_weather");
+  });
+
+  it("streams a tool call as OpenAI does: id and name first, then the arguments in pieces that join to the non-streamed ones", async () => {
+    const body = { tools: [weatherTool], stream: true };
+    const stream = await simulator.chatStream(call(body));
+    const events = parseSse(await collect(stream));
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((data) => JSON.parse(data) as { choices: Array<{ delta: { tool_calls?: Array<{ index: number; id?: string; function: { name?: string; arguments: string } }> }; finish_reason: string | null }> });
+    const opening = chunks[0]?.choices[0]?.delta.tool_calls?.[0];
+    const expected = await toolCallOf({ tools: [weatherTool] });
+    expect(opening).toMatchObject({ index: 0, id: expected.id, type: "function", function: { name: "get_weather", arguments: "" } });
+    const pieces = chunks.slice(1).flatMap((c) => c.choices[0]?.delta.tool_calls?.map((t) => t.function.arguments) ?? []);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join("")).toBe(expected.function.arguments);
+    expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(stream.usage().completionTokens).toBe(countTokens(expected.function.arguments));
+  });
+
+  it("cuts a tool call's arguments at the paid-for cap with finish_reason length", async () => {
+    const result = await simulator.chat(call({ tools: [weatherTool], max_tokens: 5 }));
+    const choice = (result.body["choices"] as Array<{ finish_reason: string; message: { tool_calls: Array<{ function: { arguments: string } }> } }>)[0];
+    expect(choice?.finish_reason).toBe("length");
+    expect(result.usage.completionTokens).toBeLessThanOrEqual(5);
+    expect(countTokens(choice?.message.tool_calls[0]?.function.arguments ?? "")).toBeLessThanOrEqual(5);
+  });
+
+  it("answers response_format json_schema with a value of the schema, streamed or not, even from a non-ASCII prompt", async () => {
+    const Answer = z.object({ answer: z.string(), confidence: z.number().min(0).max(1), sources: z.array(z.url()) });
+    const format = { type: "json_schema", json_schema: { name: "answer", strict: true, schema: z.toJSONSchema(Answer) } };
+    const messages = [{ role: "user", content: "Où est la gare? 駅はどこ" }];
+    const body = { ...call().body, messages, response_format: format };
+    const text = Completion.parse((await simulator.chat({ ...call(), body })).body).choices[0].message.content;
+    expect(Answer.parse(JSON.parse(text)).answer).toBe("Où est la gare? 駅はどこ");
+    const streamed = parseSse(await collect(await simulator.chatStream({ ...call(), body: { ...body, stream: true } })))
+      .slice(0, -1)
+      .map((data) => (JSON.parse(data) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? "")
+      .join("");
+    expect(streamed).toBe(text);
+  });
+
+  it("embeds with the model's real dimension, or the request's smaller one, and refuses a larger one", async () => {
+    const embedding = (id: string, dimensions?: number) =>
+      ModelEntry.parse({ id, provider: "openai", kind: "embedding", ...(dimensions === undefined ? {} : { dimensions }), pricing: MODEL.pricing, contextWindow: 8191, maxOutputTokens: 1, capabilities: [] });
+    const embed = (model: ModelEntry, body: Record<string, unknown> = {}) =>
+      simulator.embed?.({ model, body: { model: model.id, input: ["toll", "gate"], ...body }, signal: new AbortController().signal }).then((r) => r.body["data"] as Array<{ embedding: number[] }>);
+    expect((await embed(embedding("text-embedding-3-large", 3072)))?.[0]?.embedding).toHaveLength(3072);
+    const small = await embed(embedding("text-embedding-3-small", 1536));
+    expect(small?.[1]?.embedding).toHaveLength(1536);
+    expect(Math.hypot(...(small?.[0]?.embedding ?? []))).toBeCloseTo(1, 6);
+    expect((await embed(embedding("text-embedding-3-small", 1536), { dimensions: 512 }))?.[0]?.embedding).toHaveLength(512);
+    await expect(embed(embedding("text-embedding-3-small", 1536), { dimensions: 4096 })).rejects.toMatchObject({ status: 400, retryable: false });
+    expect((await embed(embedding("custom-embed")))?.[0]?.embedding).toHaveLength(1536);
+  });
+});

@@ -50,6 +50,11 @@ export async function runEmbeddings(
   }
   const request = parsed.data;
   const model = pickModel(deps, request.model);
+  const native = model.entry.dimensions;
+  if (request.dimensions !== undefined && native !== undefined && request.dimensions > native) {
+    // The upstream refuses it too; refused here, before a 402, nobody signs for a call that cannot run.
+    throw new TollgateError("invalid_request", `'dimensions': ${request.dimensions} is more than ${model.entry.id}'s ${native}`, { param: "dimensions" });
+  }
   const texts = [request.input].flat();
   // One counting allowance for the whole request (lib/tokenizer.ts TokenBudget), so an unpaid
   // batch near MAX_BODY_BYTES costs tens of ms, not seconds. Past it a count is an upper bound:

@@ -20,6 +20,10 @@ import { messageOf } from "../lib/errors.ts";
  *   matters to routing; a point or two either way changes nothing.
  * - Reasoning models' `latency.ttftMs` (o4-mini, gemini-2.5-pro) is the time to the first
  *   answer token, thinking included, which is what an agent waits for.
+ * - `released` is the date the provider announced the model or made it generally available
+ *   (GET /v1/models `created`); `deepseek-chat` is an alias that follows DeepSeek's current V3
+ *   release: its date is DeepSeek-V3's first release. `dimensions` (embedding models) is the
+ *   native vector size from the provider's model page.
  * - `latency` figures are approximate Artificial Analysis medians from mid-2025; live health
  *   replaces them as soon as a model has served a few calls.
  */

@@ -27,6 +27,11 @@ export const ModelEntry = z.object({
   id: z.string().min(1),
   /** Provider key: openai, anthropic, google, mistral, deepseek, groq, ... */
   provider: z.string().min(1),
+  /**
+   * Date the provider released the model (its announcement or general availability), what
+   * GET /v1/models reports as `created`. Unset: the date its price was read (`pricing.asOf`).
+   */
+  released: z.iso.date().optional(),
   /** Id sent upstream when it differs from `id`. */
   upstreamId: z.string().min(1).optional(),
   /** Base URL for this entry's provider, overriding the provider preset. */
@@ -46,6 +51,8 @@ export const ModelEntry = z.object({
   capabilities: z.array(Capability),
   /** What the model does: chat completions (routed by /v1/chat/completions) or embeddings (/v1/embeddings). */
   kind: z.enum(["chat", "embedding"]).default("chat"),
+  /** Length of an embedding model's vectors (its native size; a request's `dimensions` may ask for fewer). */
+  dimensions: z.int().positive().optional(),
   /**
    * Prior quality per task, 0..100, hand-derived from public figures listed in
    * `qualitySources` (docs/model-quality.md shows the derivation). Tasks left out get
@@ -68,6 +75,11 @@ export const ModelEntry = z.object({
 });
 export type ModelEntry = z.infer<typeof ModelEntry>;
 
+/** When a model was released, as Unix seconds (OpenAI's `created`). */
+export function createdAt(entry: ModelEntry): number {
+  return Math.floor(Date.parse(entry.released ?? entry.pricing.asOf) / 1000);
+}
+
 export const Catalog = z
   .object({
     version: z.literal(1),
@@ -76,5 +88,12 @@ export const Catalog = z
   .refine((c) => new Set(c.models.map((m) => m.id)).size === c.models.length, {
     message: "model ids must be unique",
     path: ["models"],
+  })
+  .superRefine((c, ctx) => {
+    c.models.forEach((m, i) => {
+      if (m.dimensions !== undefined && m.kind !== "embedding") {
+        ctx.addIssue({ code: "custom", message: "only embedding models have dimensions", path: ["models", i, "dimensions"] });
+      }
+    });
   });
 export type Catalog = z.infer<typeof Catalog>;

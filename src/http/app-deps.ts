@@ -24,6 +24,8 @@ export interface AppDeps extends CallDeps {
   /** Every Prometheus metric of this gateway, served at /metrics. */
   metrics: GatewayMetrics;
   adminToken: string | undefined;
+  /** Origins allowed to call from a browser (CORS_ORIGINS; `*`: any); empty: CORS off. */
+  corsOrigins: readonly string[];
   /**
    * The simulator may answer while real money is taken (SIMULATOR=on off the devnet): every
    * response carries `x-tollgate-simulated: true` and every 402 body a note saying so.

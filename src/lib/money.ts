@@ -32,6 +32,17 @@ export function atomicToUsd(atomic: bigint): string {
   return `${negative ? "-" : ""}${whole}.${frac}`;
 }
 
+/**
+ * A sub-atomic amount, `value` atomic units × 10^-extraDecimals, as an exact USD string: 6
+ * decimals, plus as many more as it needs. (1_650_000_000n, 4) -> "0.165000", (15n, 1) -> "0.0000015".
+ */
+export function fineAtomicToUsd(value: bigint, extraDecimals: number): string {
+  if (value < 0n) throw new RangeError("amount must be non-negative");
+  const scale = 10n ** BigInt(extraDecimals);
+  const finer = extraDecimals === 0 ? "" : (value % scale).toString().padStart(extraDecimals, "0").replace(/0+$/, "");
+  return atomicToUsd(value / scale) + finer;
+}
+
 /** ceil(a / b) for non-negative bigints. */
 export function ceilDiv(a: bigint, b: bigint): bigint {
   if (b <= 0n) throw new RangeError("divisor must be positive");

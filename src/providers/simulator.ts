@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import { countMessageTokens, countTokens, decodeTokens, encodeTokens } from "../lib/tokenizer.ts";
+import { sampleJson } from "./schema-sample.ts";
 import { ProviderError, type ChatCall, type ChatResult, type ChatStream, type EmbedCall, type EmbedResult, type Provider, type Usage } from "./types.ts";
 
 /** Time source for the simulator, so tests can run its latencies on a fake clock. */
@@ -42,11 +43,24 @@ const WORDS = [
 ];
 const OPENING = ["This", " is", " a", " simulated", " reply."];
 
+/** A function call the simulated model makes, OpenAI's `tool_calls[i]` without the wrapping. */
+interface ToolCall {
+  id: string;
+  name: string;
+  /** JSON text, valid against the function's parameters where the schema is simple (schema-sample.ts). */
+  arguments: string;
+}
+
+/** A text answer (`toolCall` undefined) or one function call (`text` null), as OpenAI's message carries them. */
 interface Reply {
-  text: string;
-  finishReason: "stop" | "length";
+  text: string | null;
+  toolCall: ToolCall | undefined;
+  finishReason: "stop" | "length" | "tool_calls";
   usage: Usage;
 }
+
+/** Embedding size when neither the request nor the catalog entry gives one (OpenAI's text-embedding-3-small). */
+const DEFAULT_DIMENSIONS = 1536;
 
 /** mulberry32: a tiny seeded PRNG; determinism matters here, statistical quality does not. */
 function prng(seed: number): () => number {
@@ -73,10 +87,84 @@ function upstreamModel(call: ChatCall): string {
   return call.model.upstreamId ?? call.model.id;
 }
 
-function wantsJson(call: ChatCall): boolean {
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** What `response_format` asks for: JSON of a schema, any JSON object, or text. */
+function jsonWanted(call: ChatCall): { schema: unknown } | "object" | undefined {
   const format = call.body.response_format;
-  if (typeof format !== "object" || format === null || !("type" in format)) return false;
-  return format.type === "json_object" || format.type === "json_schema";
+  if (!isRecord(format)) return undefined;
+  if (format["type"] === "json_object") return "object";
+  if (format["type"] !== "json_schema") return undefined;
+  const spec = format["json_schema"];
+  return { schema: isRecord(spec) ? spec["schema"] : undefined };
+}
+
+/** The text of the agent's last message (string content or its text parts), to fill free strings with. */
+function lastUserText(messages: readonly unknown[]): string {
+  const last = [...messages].reverse().find((m) => isRecord(m) && m["role"] === "user");
+  const content = isRecord(last) ? last["content"] : undefined;
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content.map((part) => (isRecord(part) && typeof part["text"] === "string" ? part["text"] : "")).join(" ");
+}
+
+interface FunctionTool {
+  name: string;
+  parameters: unknown;
+}
+
+function functionTools(call: ChatCall): FunctionTool[] {
+  const tools = Array.isArray(call.body["tools"]) ? call.body["tools"] : [];
+  return tools.flatMap((tool: unknown) => {
+    const fn = isRecord(tool) && tool["type"] === "function" ? tool["function"] : undefined;
+    return isRecord(fn) && typeof fn["name"] === "string" ? [{ name: fn["name"], parameters: fn["parameters"] }] : [];
+  });
+}
+
+/**
+ * The function the simulated model calls, honouring `tool_choice` as OpenAI documents it: "none"
+ * answers in text; a named function is called; "required" calls one of the tools; "auto" (the
+ * default when tools are offered) calls one unless the conversation ends with a tool result, so an
+ * agent's loop (call, result, answer) ends. `allowed_tools` narrows the set with its own mode.
+ * Which tool is seeded by the request, so the same request calls the same one.
+ */
+function chosenTool(call: ChatCall, seed: Buffer): FunctionTool | undefined {
+  let tools = functionTools(call);
+  let choice = call.body["tool_choice"] ?? "auto";
+  if (isRecord(choice) && choice["type"] === "allowed_tools" && isRecord(choice["allowed_tools"])) {
+    const allowed = choice["allowed_tools"];
+    const names = new Set((Array.isArray(allowed["tools"]) ? allowed["tools"] : []).map((t: unknown) => (isRecord(t) && isRecord(t["function"]) ? t["function"]["name"] : undefined)));
+    tools = tools.filter((t) => names.has(t.name));
+    choice = allowed["mode"] === "required" ? "required" : "auto";
+  }
+  if (isRecord(choice)) {
+    const named = isRecord(choice["function"]) ? choice["function"]["name"] : undefined;
+    return tools.find((t) => t.name === named);
+  }
+  if (tools.length === 0 || choice === "none") return undefined;
+  const last = call.body.messages.at(-1);
+  if (choice !== "required" && isRecord(last) && last["role"] === "tool") return undefined;
+  return tools[seed.readUInt32BE(4) % tools.length];
+}
+
+/** A function call with arguments sampled from its parameters schema; cut at the paid-for cap like text. */
+function composeToolCall(call: ChatCall, tool: FunctionTool, seed: Buffer, promptTokens: number): Reply {
+  const cap = Math.max(0, Math.floor(call.body.max_tokens));
+  let args = JSON.stringify(sampleJson(tool.parameters ?? { type: "object", properties: {} }, { text: lastUserText(call.body.messages) }));
+  let finishReason: Reply["finishReason"] = "tool_calls";
+  if (countTokens(args) > cap) {
+    args = decodeTokens(encodeTokens(args).slice(0, cap));
+    finishReason = "length";
+  }
+  const id = `call_${createHash("sha256").update(seed).update(tool.name).digest("hex").slice(0, 24)}`;
+  return {
+    text: null,
+    toolCall: { id, name: tool.name, arguments: args },
+    finishReason,
+    usage: { promptTokens, completionTokens: countTokens(args), cachedPromptTokens: 0, reasoningTokens: 0, estimated: false },
+  };
 }
 
 /** Largest n in [0, max] with fits(n), for a predicate true at 0 and monotone (true then false). */
@@ -92,21 +180,31 @@ function largestFitting(max: number, fits: (n: number) => boolean): number {
 }
 
 /**
- * Deterministic reply: an opening sentence, then sentences of seeded words until the length
- * target (growing with the prompt) is reached; cut at the paid-for cap if it does not fit.
+ * Deterministic reply: a function call when the request's tools and tool_choice call for one;
+ * else an opening sentence, then sentences of seeded words until the length target (growing with
+ * the prompt) is reached, as JSON when response_format asks (`{"simulated":true,"text":...}` for
+ * json_object, a value of the schema for json_schema); cut at the paid-for cap if it does not fit.
  */
 function composeReply(call: ChatCall): Reply {
   const seed = seedOf(call);
   const random = prng(seed.readUInt32BE(0));
   const promptTokens = countMessageTokens(call.body.messages);
+  const tool = chosenTool(call, seed);
+  if (tool !== undefined) return composeToolCall(call, tool, seed, promptTokens);
   const target = Math.min(600, 12 + Math.round(Math.sqrt(promptTokens) * 6) + Math.floor(random() * 24));
   const cap = Math.max(0, Math.floor(call.body.max_tokens));
-  const render = wantsJson(call)
-    ? (pieces: readonly string[]) => JSON.stringify({ simulated: true, text: pieces.join("") })
-    : (pieces: readonly string[]) => pieces.join("");
+  const json = jsonWanted(call);
+  const schemaValue = isRecord(json) ? JSON.stringify(sampleJson(json.schema, { text: lastUserText(call.body.messages) })) : undefined;
+  const render =
+    schemaValue !== undefined
+      ? // A schema's value is whole or nothing: the words are not part of it, and it has no length target.
+        () => schemaValue
+      : json === "object"
+        ? (pieces: readonly string[]) => JSON.stringify({ simulated: true, text: pieces.join("") })
+        : (pieces: readonly string[]) => pieces.join("");
 
   const pieces = [...OPENING];
-  while (countTokens(render(pieces)) < target) {
+  while (schemaValue === undefined && countTokens(render(pieces)) < target) {
     const length = 5 + Math.floor(random() * 10);
     for (let i = 0; i < length; i++) {
       const word = WORDS[Math.floor(random() * WORDS.length)] ?? "the";
@@ -126,9 +224,14 @@ function composeReply(call: ChatCall): Reply {
   }
   return {
     text,
+    toolCall: undefined,
     finishReason,
     usage: { promptTokens, completionTokens: countTokens(text), cachedPromptTokens: 0, reasoningTokens: 0, estimated: false },
   };
+}
+
+function wireToolCall(toolCall: ToolCall): Record<string, unknown> {
+  return { id: toolCall.id, type: "function", function: { name: toolCall.name, arguments: toolCall.arguments } };
 }
 
 function wireUsage(usage: Usage): Record<string, unknown> {
@@ -149,9 +252,13 @@ function wireUsage(usage: Usage): Record<string, unknown> {
 function contentChunks(text: string): string[] {
   const tokens = encodeTokens(text);
   const chunks: string[] = [];
-  // The vocabulary is ASCII, so token groups decode to clean substrings that join back to `text`.
+  // The word vocabulary is ASCII, so token groups decode to clean substrings that join back to
+  // `text`; text taken from the agent's prompt (JSON strings, tool arguments) may not be, and a
+  // token group can end inside a character: then it goes out in groups of whole characters.
   for (let i = 0; i < tokens.length; i += TOKENS_PER_CHUNK) chunks.push(decodeTokens(tokens.slice(i, i + TOKENS_PER_CHUNK)));
-  return chunks;
+  if (chunks.join("") === text) return chunks;
+  const chars = Array.from(text);
+  return Array.from({ length: Math.ceil(chars.length / 12) }, (_, i) => chars.slice(i * 12, i * 12 + 12).join(""));
 }
 
 const encoder = new TextEncoder();
@@ -191,13 +298,14 @@ export function createSimulatorProvider(options: SimulatorOptions = {}): Provide
   async function chat(call: ChatCall): Promise<ChatResult> {
     const reply = composeReply(call);
     // A non-streamed reply arrives when the whole text would have been generated.
-    await wait(latencyMs + tokenDelayMs * contentChunks(reply.text).length, call.signal, "before the response");
+    await wait(latencyMs + tokenDelayMs * contentChunks(reply.text ?? reply.toolCall?.arguments ?? "").length, call.signal, "before the response");
+    const toolCalls = reply.toolCall === undefined ? {} : { tool_calls: [wireToolCall(reply.toolCall)] };
     const body = {
       ...envelope(call, "chat.completion"),
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: reply.text, refusal: null, annotations: [] },
+          message: { role: "assistant", content: reply.text, refusal: null, ...toolCalls, annotations: [] },
           logprobs: null,
           finish_reason: reply.finishReason,
         },
@@ -219,10 +327,21 @@ export function createSimulatorProvider(options: SimulatorOptions = {}): Provide
     });
 
     async function* chunks(): AsyncGenerator<Uint8Array> {
-      yield sseEvent(choice({ role: "assistant", content: "", refusal: null }, null));
-      for (const content of contentChunks(reply.text)) {
-        await wait(tokenDelayMs, call.signal, "mid-stream");
-        yield sseEvent(choice({ content }, null));
+      const toolCall = reply.toolCall;
+      if (toolCall === undefined) {
+        yield sseEvent(choice({ role: "assistant", content: "", refusal: null }, null));
+        for (const content of contentChunks(reply.text ?? "")) {
+          await wait(tokenDelayMs, call.signal, "mid-stream");
+          yield sseEvent(choice({ content }, null));
+        }
+      } else {
+        // OpenAI's shape: the call's id and name open it, then its arguments arrive in pieces.
+        const opening = { index: 0, ...wireToolCall({ ...toolCall, arguments: "" }) };
+        yield sseEvent(choice({ role: "assistant", content: null, tool_calls: [opening], refusal: null }, null));
+        for (const piece of contentChunks(toolCall.arguments)) {
+          await wait(tokenDelayMs, call.signal, "mid-stream");
+          yield sseEvent(choice({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, null));
+        }
       }
       yield sseEvent(choice({}, reply.finishReason));
       // Always sent: the OpenAI adapter forces include_usage upstream, so agents see this chunk
@@ -235,13 +354,20 @@ export function createSimulatorProvider(options: SimulatorOptions = {}): Provide
   }
 
   /**
-   * Deterministic unit vectors seeded by each input text, `dimensions` long (default 256), so
-   * equal inputs embed equally; usage is the tokenizer's count of the inputs.
+   * Deterministic unit vectors seeded by each input text, as long as the model's own (catalog
+   * `dimensions`: 1536 for text-embedding-3-small, 3072 for -large) or shortened to the request's
+   * `dimensions`, so equal inputs embed equally; usage is the tokenizer's count of the inputs.
    */
   async function embed(call: EmbedCall): Promise<EmbedResult> {
+    const native = call.model.dimensions ?? DEFAULT_DIMENSIONS;
+    const requested = typeof call.body["dimensions"] === "number" ? call.body["dimensions"] : undefined;
+    if (requested !== undefined && requested > native) {
+      // What OpenAI answers a text-embedding-3 model asked for more than it has.
+      throw new ProviderError(`${SIMULATOR_ID}: dimensions ${requested} is larger than ${call.model.id}'s ${native}`, SIMULATOR_ID, 400, false);
+    }
     await wait(latencyMs, call.signal, "before the response");
     const inputs = [call.body.input].flat();
-    const dimensions = typeof call.body["dimensions"] === "number" ? call.body["dimensions"] : 256;
+    const dimensions = requested ?? native;
     const data = inputs.map((text, index) => {
       const next = prng(createHash("sha256").update(text).digest().readUInt32BE(0));
       const raw = Array.from({ length: dimensions }, () => next() * 2 - 1);
